@@ -1,1 +1,11 @@
 //! jousei domain crate: types, rules and state machines. No I/O, no async.
+//!
+//! Everything here is pure: given facts, return decisions. Storage, HTTP and
+//! the command line live in other crates and depend on this one.
+
+pub mod audit;
+pub mod error;
+pub mod locale;
+pub mod password;
+pub mod role;
+pub mod text;
