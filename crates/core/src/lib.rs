@@ -4,6 +4,7 @@
 //! the command line live in other crates and depend on this one.
 
 pub mod audit;
+pub mod barcode;
 pub mod error;
 pub mod locale;
 pub mod password;
