@@ -10,8 +10,9 @@ use datamatrix::{DataMatrix, SymbolList};
 use jiff::civil::Date;
 use serde::Serialize;
 
-use super::error::BarcodeError;
+use super::error::{BarcodeError, ErrorKind};
 use super::gs1::{self, AiValue, INTERNAL_PRODUCT_AI};
+use super::input::DEFAULT_GS_STAND_INS;
 use super::scan::{Expiry, ParseOptions, parse};
 
 /// The product identification on a label.
@@ -178,13 +179,24 @@ impl VialLabelSpec {
         });
 
         // Validate through the bracketed form (a GS inside a value is then a character error,
-        // not a separator) and then prove the element string reads back to the same vial.
-        let options = ParseOptions {
-            gs_stand_ins: Vec::new(),
-            ..ParseOptions::new(today)
-        };
+        // not a separator) and then prove that the element string, read with the default
+        // options a scan field uses, gives back the same vial.
+        let options = ParseOptions::new(today);
         parse(&gs1::bracketed(&ais), &options)
             .map_err(|e| field_error(field_of(e.ai.as_deref()), e))?;
+        for a in &ais {
+            if let Some(stand_in) = DEFAULT_GS_STAND_INS.iter().find(|s| a.value.contains(**s)) {
+                let error = BarcodeError::new(ErrorKind::InvalidValue {
+                    linter: "gs_stand_in".into(),
+                    detail: format!(
+                        "contains {stand_in}, which keyboard-wedge scanners send for a separator"
+                    ),
+                    value: a.value.clone(),
+                })
+                .ai(&a.ai);
+                return Err(field_error(field_of(Some(&a.ai)), error));
+            }
+        }
         let back = parse(&gs1::element_string(&ais), &options)
             .map_err(|e| field_error(field_of(e.ai.as_deref()), e))?;
         if back.expiry != Some(Expiry::Date(self.expiry)) {
@@ -480,6 +492,13 @@ mod tests {
                 ..
             }
         ));
+        let mut s = spec(LabelProduct::Gtin("4912345678904".into()));
+        s.lot = "A<GS>B".into();
+        let e = s.build(TODAY).unwrap_err();
+        assert!(
+            matches!(&e, LabelError::InvalidField { field: "lot", source } if source.code() == "barcode_invalid_value"),
+            "{e:?}"
+        );
         let mut s = spec(LabelProduct::Gtin("4912345678904".into()));
         s.expiry = date(2090, 1, 1);
         assert_eq!(

@@ -43,7 +43,7 @@ pub use gs1::{
 };
 pub use input::{DEFAULT_GS_STAND_INS, GS, MAX_INPUT_CHARS, Symbology};
 pub use isbt128::{Din, FlagUse, Isbt128, IsbtStructure, ProductCode};
-pub use label::{LabelError, LabelProduct, VialLabel, VialLabelSpec};
+pub use label::{LabelError, LabelLine, LabelProduct, ModuleGrid, VialLabel, VialLabelSpec};
 pub use linters::{DateProblem, Gs1Date, gs1_check_digit, gs1_year, parse_yymmdd};
 pub use scan::{
     Ais, Expiry, InputFormat, ParseOptions, Scan, ScanKind, ScanWarning, parse, parse_scan,
