@@ -1,1 +1,17 @@
-//! jousei-server
+//! jousei HTTP: the web UI (Japanese first, English second), the JSON API
+//! under `/api/v1` with its OpenAPI document, sessions, roles, CSRF and
+//! security headers. Handlers are thin: rules live in `jousei-core`, data
+//! in `jousei-store`.
+
+pub mod api;
+pub mod app;
+pub mod assets;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod i18n;
+pub mod ops;
+pub mod pages;
+
+pub use app::{AppState, router, serve};
+pub use config::ServerConfig;

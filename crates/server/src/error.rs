@@ -1,0 +1,163 @@
+//! Errors as people and programs see them. The JSON API answers
+//! `application/problem+json` (RFC 9457) with a stable snake_case `code`, a
+//! localised `title` and `detail`, and the request id; internal details are
+//! logged with that id and never shown.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jousei_core::error::FieldError;
+use jousei_core::locale::Locale;
+use jousei_store::StoreError;
+use serde::Serialize;
+
+use crate::i18n::I18n;
+
+/// An error with a status, a stable code and optionally the field concerned.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub field: Option<&'static str>,
+    /// Named arguments for the message.
+    pub args: Vec<(&'static str, String)>,
+    /// Logged, never shown.
+    pub internal: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str) -> Self {
+        ApiError {
+            status,
+            code,
+            field: None,
+            args: Vec::new(),
+            internal: None,
+        }
+    }
+    pub fn with_field(mut self, field: &'static str) -> Self {
+        self.field = Some(field);
+        self
+    }
+    pub fn with_arg(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.args.push((name, value.to_string()));
+        self
+    }
+    pub fn internal(msg: impl std::fmt::Display) -> Self {
+        let mut e = ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error");
+        e.internal = Some(msg.to_string());
+        e
+    }
+    pub fn unauthenticated() -> Self {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated")
+    }
+    pub fn forbidden() -> Self {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden")
+    }
+    pub fn not_found() -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found")
+    }
+
+    /// The localised title (the message for the code).
+    pub fn title(&self, i18n: &I18n, locale: Locale) -> String {
+        let args: Vec<(&str, String)> = self.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+        i18n.t_args(locale, &format!("err-{}", self.code), &args)
+    }
+
+    /// The localised detail: the field's name and the message.
+    pub fn detail(&self, i18n: &I18n, locale: Locale) -> String {
+        let title = self.title(i18n, locale);
+        match self.field {
+            Some(f) => {
+                let field = i18n.t(locale, &format!("field-{f}"));
+                match locale {
+                    Locale::Ja => format!("{field}: {title}"),
+                    Locale::En => format!("{field}: {title}"),
+                }
+            }
+            None => title,
+        }
+    }
+
+    /// Renders problem+json in `locale`.
+    pub fn problem(&self, i18n: &I18n, locale: Locale, request_id: &str) -> Response {
+        if let Some(internal) = &self.internal {
+            tracing::error!(request_id, code = self.code, error = %internal, "request failed");
+        }
+        let body = Problem {
+            r#type: format!("https://jousei.invalid/problems/{}", self.code),
+            title: self.title(i18n, locale),
+            status: self.status.as_u16(),
+            detail: self.detail(i18n, locale),
+            code: self.code,
+            field: self.field,
+            request_id: request_id.to_string(),
+        };
+        let mut resp = (self.status, axum::Json(body)).into_response();
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        resp.headers_mut().insert(
+            header::CONTENT_LANGUAGE,
+            HeaderValue::from_static(locale.as_str()),
+        );
+        resp
+    }
+}
+
+/// The problem+json body.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI naming the problem type.
+    pub r#type: String,
+    /// Localised summary.
+    pub title: String,
+    pub status: u16,
+    /// Localised explanation, naming the field when there is one.
+    pub detail: String,
+    /// Stable snake_case code, e.g. `password_too_short`.
+    pub code: &'static str,
+    /// The input field concerned, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+    /// Quote this when reporting a problem.
+    pub request_id: String,
+}
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code).with_field(e.field)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::not_found(),
+            StoreError::Conflict(code) => ApiError::new(StatusCode::CONFLICT, code),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+/// A request-scoped error that still needs its locale and request id: the
+/// `problem` middleware (see `crate::app`) finishes it.
+#[derive(Debug, Clone)]
+pub struct PendingProblem(pub ApiError);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        // The finishing middleware replaces this with a localised body.
+        let mut resp = StatusCode::from_u16(self.status.as_u16())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            .into_response();
+        resp.extensions_mut().insert(PendingProblem(self));
+        resp
+    }
+}

@@ -1,0 +1,17 @@
+//! Server integration tests: each test starts the real server on
+//! 127.0.0.1:0 with a fresh database (SQLite by default; PostgreSQL when
+//! `JOUSEI_TEST_BACKEND=postgres` and `JOUSEI_TEST_POSTGRES_URL` are set) and
+//! talks to it over HTTP. One test binary for the crate.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod harness;
+mod tests_api;
+mod tests_auth;
+
+pub use harness::*;
