@@ -10,10 +10,10 @@ use serde::Serialize;
 /// `position` is the character offset (0-based, in Unicode scalar values) in the raw input
 /// where the problem starts; `ai` is the GS1 Application Identifier, or for ISBT 128 the data
 /// structure number (e.g. `001`), the problem concerns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Serialised as `{"code": …, <the kind's fields>, "position": …, "ai": …, "message": …}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BarcodeError {
     /// What is wrong.
-    #[serde(flatten)]
     pub kind: ErrorKind,
     /// Character offset in the raw input.
     pub position: Option<usize>,
@@ -370,10 +370,30 @@ impl fmt::Display for BarcodeError {
         }
         f.write_str(&self.kind.message())?;
         if let Some(p) = self.position {
-            write!(f, " at character {}", p + 1)?;
+            write!(f, ", at character {}", p + 1)?;
         }
         Ok(())
     }
 }
 
 impl std::error::Error for BarcodeError {}
+
+impl Serialize for BarcodeError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Repr<'a> {
+            #[serde(flatten)]
+            kind: &'a ErrorKind,
+            position: Option<usize>,
+            ai: Option<&'a str>,
+            message: String,
+        }
+        Repr {
+            kind: &self.kind,
+            position: self.position,
+            ai: self.ai.as_deref(),
+            message: self.kind.message(),
+        }
+        .serialize(s)
+    }
+}

@@ -239,6 +239,19 @@ impl ScanWarning {
     }
 }
 
+fn serialize_warnings<S: Serializer>(warnings: &[ScanWarning], s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct WithMessage<'a> {
+        #[serde(flatten)]
+        warning: &'a ScanWarning,
+        message: String,
+    }
+    s.collect_seq(warnings.iter().map(|warning| WithMessage {
+        warning,
+        message: warning.message(),
+    }))
+}
+
 /// One normalised scan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Scan {
@@ -268,7 +281,9 @@ pub struct Scan {
     pub ais: Ais,
     /// The input exactly as received.
     pub raw: String,
-    /// Warnings to show before the scan is used (empty when none).
+    /// Warnings to show before the scan is used (empty when none). Serialised with an
+    /// English `message` beside each `code`.
+    #[serde(serialize_with = "serialize_warnings")]
     pub warnings: Vec<ScanWarning>,
     /// ISBT 128 DIN (13 characters).
     pub din: Option<String>,

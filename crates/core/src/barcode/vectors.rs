@@ -533,6 +533,7 @@ fn each_rejection_class_has_a_clear_error() {
         assert!(e.to_string().starts_with(code), "{e}");
         let json = serde_json::to_value(&e).unwrap();
         assert_eq!(json["code"], *code);
+        assert_eq!(json["message"], e.kind.message());
     }
     assert_eq!(
         err(&"1".repeat(MAX_INPUT_CHARS + 1)).code(),
@@ -547,7 +548,7 @@ fn unknown_ai_error_names_the_digits_and_place() {
     assert!(matches!(&e.kind, ErrorKind::UnknownAi { found } if found == "239X"));
     assert_eq!(
         e.to_string(),
-        "barcode_unknown_ai: '239X' is not a GS1 Application Identifier at character 17"
+        "barcode_unknown_ai: '239X' is not a GS1 Application Identifier, at character 17"
     );
 }
 
@@ -609,6 +610,18 @@ fn scan_serialises_to_the_cli_contract() {
     assert_eq!(v["expiry"], "2026-12-31");
     assert_eq!(v["warnings"], serde_json::json!([]));
     assert_eq!(v["production_date"], serde_json::Value::Null);
+    let v = serde_json::to_value(ok("010703206980498810032915210526")).unwrap();
+    assert_eq!(
+        v["warnings"][0]["code"],
+        "barcode_possible_missing_separator"
+    );
+    assert_eq!(v["warnings"][0]["candidates"][0]["kept_value"], "0329");
+    assert!(
+        v["warnings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("(10)0329(15)210526")
+    );
 }
 
 #[test]
