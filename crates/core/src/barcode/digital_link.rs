@@ -264,10 +264,9 @@ pub(crate) fn parse(
             let Some((ai, entry)) = known_ai(key) else {
                 return Err(BarcodeError::new(ErrorKind::UnknownAi { found: key_text }).at(key_pos));
             };
-            if !entry.dl_data_attribute
-                || path_ais.contains(&ai)
-                || dictionary::is_any_dl_qualifier(&ai)
-            {
+            // The dictionary's `?` flag decides; (10) has it, (21), (22) and (235) do not.
+            // An AI already in the path may not be repeated in the query.
+            if !entry.dl_data_attribute || path_ais.contains(&ai) {
                 return Err(BarcodeError::new(ErrorKind::DlInvalidAttribute)
                     .at(key_pos)
                     .ai(&ai));
@@ -353,7 +352,7 @@ pub fn to_digital_link(ais: &[AiValue], stem: &str) -> Result<String, BarcodeErr
     let mut sep = '?';
     for a in ais.iter().filter(|a| !used.contains(&a.ai.as_str())) {
         let attribute = dictionary::lookup(&a.ai).is_some_and(|e| e.dl_data_attribute);
-        if !attribute || dictionary::is_any_dl_qualifier(&a.ai) {
+        if !attribute {
             return Err(BarcodeError::new(ErrorKind::DlInvalidAttribute).ai(&a.ai));
         }
         uri.push(sep);
@@ -393,7 +392,7 @@ mod tests {
             dl("https://a/01/09520123456788?10=A+B", false)
                 .unwrap_err()
                 .code(),
-            "barcode_dl_invalid_attribute"
+            "barcode_dl_invalid_encoding"
         );
         assert_eq!(
             dl("https://a/01/09520123456788?17=26+231", false)

@@ -497,7 +497,12 @@ fn each_rejection_class_has_a_clear_error() {
             Some("01"),
         ),
         (
-            "https://a/01/04912345678904?10=1",
+            "https://a/01/04912345678904?21=1",
+            "barcode_dl_invalid_attribute",
+            Some("21"),
+        ),
+        (
+            "https://a/01/04912345678904/10/1?10=1",
             "barcode_dl_invalid_attribute",
             Some("10"),
         ),
