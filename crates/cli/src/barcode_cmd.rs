@@ -236,10 +236,16 @@ pub fn listing(scan: &Scan) -> String {
     }
     if let Some(isbt) = &scan.isbt128 {
         out.push_str("structures\n");
+        let width = isbt
+            .structures
+            .iter()
+            .map(|s| s.content.chars().count())
+            .max()
+            .unwrap_or(0);
         for s in &isbt.structures {
             let _ = writeln!(
                 out,
-                "  {}  {:<4}{}  {}",
+                "  {}  {:<4}{:<width$}  {}",
                 s.number, s.data_identifier, s.content, s.name
             );
         }

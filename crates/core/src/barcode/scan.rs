@@ -265,7 +265,8 @@ pub struct Scan {
     pub symbology_identifier: Option<&'static str>,
     /// GTIN (01), always 14 digits.
     pub gtin: Option<String>,
-    /// jousei's internal product identifier (AI 92) on labels of products without a GTIN.
+    /// jousei's internal product identifier: AI (92) when the scan has no GTIN (jousei's own
+    /// labels for products without one). With a GTIN, (92) stays in `ais` only.
     pub internal_product_id: Option<String>,
     /// Batch/lot (10).
     pub lot: Option<String>,
@@ -570,5 +571,9 @@ fn fill_gs1(scan: &mut Scan, elements: Vec<Element>, today: Date) {
     scan.expiry = expiry_datetime
         .map(Expiry::DateTime)
         .or(expiry_date.map(Expiry::Date));
+    if scan.gtin.is_some() {
+        // (92) next to a GTIN is the supplier's own internal data, not a jousei product id.
+        scan.internal_product_id = None;
+    }
     scan.ais = Ais(elements.iter().map(Element::to_ai_value).collect());
 }

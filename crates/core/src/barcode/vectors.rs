@@ -630,6 +630,19 @@ fn scan_serialises_to_the_cli_contract() {
 }
 
 #[test]
+fn internal_product_id_only_without_gtin() {
+    assert_eq!(
+        ok("(92)CM-5(17)271231(10)L(21)S")
+            .internal_product_id
+            .as_deref(),
+        Some("CM-5")
+    );
+    let s = ok("(01)04912345678904(92)SUPPLIER-DATA");
+    assert_eq!(s.internal_product_id, None);
+    assert_eq!(s.ais.get("92"), Some("SUPPLIER-DATA"));
+}
+
+#[test]
 fn missing_associated_ai_is_a_warning() {
     let s = ok("(10)ABC(17)261231");
     let codes: Vec<&str> = s.warnings.iter().map(ScanWarning::code).collect();
