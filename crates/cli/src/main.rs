@@ -11,6 +11,7 @@ use jousei_core::role::Role;
 use jousei_core::text::{ClinicCode, Login, required_name};
 use jousei_store::{Actor, DynStore, NewApiToken, NewClinic, NewUser};
 
+mod barcode_cmd;
 mod demo;
 mod settings;
 
@@ -103,6 +104,11 @@ enum Cmd {
     Audit {
         #[command(subcommand)]
         cmd: AuditCmd,
+    },
+    /// Barcodes: parse a scan (GS1, ISBT 128) or make a vial label
+    Barcode {
+        #[command(subcommand)]
+        cmd: barcode_cmd::BarcodeCmd,
     },
     /// Configuration
     Config {
@@ -291,6 +297,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Audit {
             cmd: AuditCmd::Verify { db },
         } => audit_verify(&db).await,
+        Cmd::Barcode { cmd } => barcode_cmd::run(cmd),
         Cmd::Config {
             cmd: ConfigCmd::PrintDefault,
         } => {

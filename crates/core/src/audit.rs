@@ -67,9 +67,15 @@ pub fn entry_hash(seq: i64, at: Timestamp, event: &AuditEvent, prev_hash: &str) 
     put(&mut h, "jousei-audit-v1");
     put(&mut h, &seq.to_string());
     put(&mut h, &canonical_time(at));
-    put(&mut h, &event.actor_id.map(|u| u.to_string()).unwrap_or_default());
+    put(
+        &mut h,
+        &event.actor_id.map(|u| u.to_string()).unwrap_or_default(),
+    );
     put(&mut h, &event.actor_label);
-    put(&mut h, &event.clinic_id.map(|u| u.to_string()).unwrap_or_default());
+    put(
+        &mut h,
+        &event.clinic_id.map(|u| u.to_string()).unwrap_or_default(),
+    );
     put(&mut h, &event.action);
     put(&mut h, &event.entity_kind);
     put(&mut h, event.entity_id.as_deref().unwrap_or(""));
@@ -124,11 +130,25 @@ impl ChainBreak {
 impl std::fmt::Display for ChainBreak {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ChainBreak::Altered { seq } => write!(f, "entry {seq} was altered (its hash does not match its content)"),
-            ChainBreak::Unlinked { seq } => write!(f, "entry {seq} does not chain to the entry before it (an entry was removed or reordered)"),
-            ChainBreak::SequenceGap { expected, found } => write!(f, "expected entry {expected} but found entry {found} (entries removed or reordered)"),
-            ChainBreak::Truncated { last_seq, head_seq } => write!(f, "the chain ends at entry {last_seq} but the head records entry {head_seq} (entries at the end were removed)"),
-            ChainBreak::HeadMismatch { head_seq } => write!(f, "entry {head_seq} differs from the recorded head"),
+            ChainBreak::Altered { seq } => write!(
+                f,
+                "entry {seq} was altered (its hash does not match its content)"
+            ),
+            ChainBreak::Unlinked { seq } => write!(
+                f,
+                "entry {seq} does not chain to the entry before it (an entry was removed or reordered)"
+            ),
+            ChainBreak::SequenceGap { expected, found } => write!(
+                f,
+                "expected entry {expected} but found entry {found} (entries removed or reordered)"
+            ),
+            ChainBreak::Truncated { last_seq, head_seq } => write!(
+                f,
+                "the chain ends at entry {last_seq} but the head records entry {head_seq} (entries at the end were removed)"
+            ),
+            ChainBreak::HeadMismatch { head_seq } => {
+                write!(f, "entry {head_seq} differs from the recorded head")
+            }
         }
     }
 }
@@ -186,7 +206,9 @@ impl ChainVerifier {
             }
             if head_seq < last_seq {
                 // Entries beyond the head were inserted outside jousei.
-                return Err(ChainBreak::HeadMismatch { head_seq: head_seq + 1 });
+                return Err(ChainBreak::HeadMismatch {
+                    head_seq: head_seq + 1,
+                });
             }
             if head_seq > 0 && head_hash != self.prev_hash {
                 return Err(ChainBreak::HeadMismatch { head_seq });
@@ -233,7 +255,12 @@ mod tests {
                 .last()
                 .map(|e| (e.seq, e.hash.clone()))
                 .unwrap_or((0, GENESIS_HASH.to_string()));
-            out.push(seal(seq, &hash, t0 + jiff::SignedDuration::from_millis(i as i64 * 1500), event(i)));
+            out.push(seal(
+                seq,
+                &hash,
+                t0 + jiff::SignedDuration::from_millis(i as i64 * 1500),
+                event(i),
+            ));
         }
         out
     }
@@ -254,7 +281,10 @@ mod tests {
         let mut c = chain(5);
         c[2].event.changes = "{\"n\":99}".into();
         let h = c[4].hash.clone();
-        assert_eq!(verify(&c, Some((5, &h))), Err(ChainBreak::Altered { seq: 3 }));
+        assert_eq!(
+            verify(&c, Some((5, &h))),
+            Err(ChainBreak::Altered { seq: 3 })
+        );
     }
 
     #[test]
@@ -283,7 +313,13 @@ mod tests {
         let c = chain(5);
         let h = c[4].hash.clone();
         let err = verify(&c[..3], Some((5, &h))).unwrap_err();
-        assert_eq!(err, ChainBreak::Truncated { last_seq: 3, head_seq: 5 });
+        assert_eq!(
+            err,
+            ChainBreak::Truncated {
+                last_seq: 3,
+                head_seq: 5
+            }
+        );
         assert_eq!(err.first_broken_seq(), 4);
     }
 
@@ -296,7 +332,10 @@ mod tests {
         let mut b = event(1);
         b.actor_label = "a".into();
         b.action = "bc".into();
-        assert_ne!(entry_hash(1, t, &a, GENESIS_HASH), entry_hash(1, t, &b, GENESIS_HASH));
+        assert_ne!(
+            entry_hash(1, t, &a, GENESIS_HASH),
+            entry_hash(1, t, &b, GENESIS_HASH)
+        );
     }
 
     #[test]

@@ -47,7 +47,10 @@ impl Locale {
             let mut q: u16 = 1000;
             for param in parts {
                 let param = param.trim();
-                if let Some(v) = param.strip_prefix("q=").or_else(|| param.strip_prefix("Q=")) {
+                if let Some(v) = param
+                    .strip_prefix("q=")
+                    .or_else(|| param.strip_prefix("Q="))
+                {
                     q = parse_qvalue(v).unwrap_or(0);
                 }
             }
@@ -102,10 +105,19 @@ mod tests {
 
     #[test]
     fn accept_language_prefers_highest_q() {
-        assert_eq!(Locale::from_accept_language("en-US,en;q=0.9,ja;q=0.8"), Some(Locale::En));
-        assert_eq!(Locale::from_accept_language("fr, ja;q=0.5, en;q=0.4"), Some(Locale::Ja));
+        assert_eq!(
+            Locale::from_accept_language("en-US,en;q=0.9,ja;q=0.8"),
+            Some(Locale::En)
+        );
+        assert_eq!(
+            Locale::from_accept_language("fr, ja;q=0.5, en;q=0.4"),
+            Some(Locale::Ja)
+        );
         assert_eq!(Locale::from_accept_language("ja-JP"), Some(Locale::Ja));
-        assert_eq!(Locale::from_accept_language("en;q=0, ja;q=0.1"), Some(Locale::Ja));
+        assert_eq!(
+            Locale::from_accept_language("en;q=0, ja;q=0.1"),
+            Some(Locale::Ja)
+        );
         assert_eq!(Locale::from_accept_language("fr, de"), None);
         assert_eq!(Locale::from_accept_language(""), None);
         assert_eq!(Locale::from_accept_language("en;q=abc"), None);

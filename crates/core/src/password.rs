@@ -75,20 +75,32 @@ mod tests {
     #[test]
     fn short_or_unmixed_passwords_fail() {
         assert_eq!(code("Short-1", "sato", false), Err("password_too_short"));
-        assert_eq!(code("abcdefghijklmnop", "sato", false), Err("password_needs_mix"));
-        assert_eq!(code("abcdefghijklm12", "sato", false), Err("password_needs_mix"));
+        assert_eq!(
+            code("abcdefghijklmnop", "sato", false),
+            Err("password_needs_mix")
+        );
+        assert_eq!(
+            code("abcdefghijklm12", "sato", false),
+            Err("password_needs_mix")
+        );
     }
 
     #[test]
     fn eight_is_enough_only_with_second_factor() {
         assert_eq!(code("abcd1234", "sato", true), Ok(()));
-        assert_eq!(code("abcd123", "sato", true), Err("password_too_short_with_second_factor"));
+        assert_eq!(
+            code("abcd123", "sato", true),
+            Err("password_too_short_with_second_factor")
+        );
         assert_eq!(code("abcd1234", "sato", false), Err("password_too_short"));
     }
 
     #[test]
     fn login_inside_password_fails() {
-        assert_eq!(code("Sato-2026-hello!", "sato", false), Err("password_contains_login"));
+        assert_eq!(
+            code("Sato-2026-hello!", "sato", false),
+            Err("password_contains_login")
+        );
     }
 
     #[test]

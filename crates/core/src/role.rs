@@ -78,7 +78,9 @@ impl Role {
             P::SafetyRead => true,
             P::RecallManage => matches!(self, R::Quality | R::Physician),
 
-            P::ContractRead => matches!(self, R::Coordinator | R::Admin | R::Auditor | R::Physician),
+            P::ContractRead => {
+                matches!(self, R::Coordinator | R::Admin | R::Auditor | R::Physician)
+            }
             P::ContractWrite | P::PaymentRecord => matches!(self, R::Coordinator | R::Admin),
         }
     }

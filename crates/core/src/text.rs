@@ -70,11 +70,7 @@ impl std::fmt::Display for ClinicCode {
 }
 
 /// A required, trimmed, single-line human name of at most `max` characters.
-pub fn required_name(
-    raw: &str,
-    field: &'static str,
-    max: usize,
-) -> Result<String, FieldError> {
+pub fn required_name(raw: &str, field: &'static str, max: usize) -> Result<String, FieldError> {
     let s = raw.trim();
     if s.is_empty() {
         return Err(FieldError::new(field, "field_required"));
@@ -94,27 +90,57 @@ mod tests {
 
     #[test]
     fn login_rules() {
-        assert_eq!(Login::parse(" Sato.Hanako ").map(|l| l.0), Ok("sato.hanako".into()));
+        assert_eq!(
+            Login::parse(" Sato.Hanako ").map(|l| l.0),
+            Ok("sato.hanako".into())
+        );
         assert_eq!(Login::parse("").map_err(|e| e.code), Err("login_required"));
-        assert_eq!(Login::parse("ab").map_err(|e| e.code), Err("login_invalid_length"));
-        assert_eq!(Login::parse("佐藤さん").map_err(|e| e.code), Err("login_invalid_characters"));
-        assert_eq!(Login::parse("a b c").map_err(|e| e.code), Err("login_invalid_characters"));
+        assert_eq!(
+            Login::parse("ab").map_err(|e| e.code),
+            Err("login_invalid_length")
+        );
+        assert_eq!(
+            Login::parse("佐藤さん").map_err(|e| e.code),
+            Err("login_invalid_characters")
+        );
+        assert_eq!(
+            Login::parse("a b c").map_err(|e| e.code),
+            Err("login_invalid_characters")
+        );
     }
 
     #[test]
     fn clinic_code_rules() {
         assert!(ClinicCode::parse("ginza").is_ok());
         assert!(ClinicCode::parse("Ginza-2").is_ok());
-        assert_eq!(ClinicCode::parse("-x").map_err(|e| e.code), Err("clinic_code_invalid"));
-        assert_eq!(ClinicCode::parse("g").map_err(|e| e.code), Err("clinic_code_invalid"));
-        assert_eq!(ClinicCode::parse("銀座").map_err(|e| e.code), Err("clinic_code_invalid"));
+        assert_eq!(
+            ClinicCode::parse("-x").map_err(|e| e.code),
+            Err("clinic_code_invalid")
+        );
+        assert_eq!(
+            ClinicCode::parse("g").map_err(|e| e.code),
+            Err("clinic_code_invalid")
+        );
+        assert_eq!(
+            ClinicCode::parse("銀座").map_err(|e| e.code),
+            Err("clinic_code_invalid")
+        );
     }
 
     #[test]
     fn names() {
         assert_eq!(required_name("  銀座院 ", "name", 10), Ok("銀座院".into()));
-        assert_eq!(required_name(" ", "name", 10).map_err(|e| e.code), Err("field_required"));
-        assert_eq!(required_name("あいうえおかきくけこさ", "name", 10).map_err(|e| e.code), Err("field_too_long"));
-        assert_eq!(required_name("a\u{7}", "name", 10).map_err(|e| e.code), Err("field_invalid_characters"));
+        assert_eq!(
+            required_name(" ", "name", 10).map_err(|e| e.code),
+            Err("field_required")
+        );
+        assert_eq!(
+            required_name("あいうえおかきくけこさ", "name", 10).map_err(|e| e.code),
+            Err("field_too_long")
+        );
+        assert_eq!(
+            required_name("a\u{7}", "name", 10).map_err(|e| e.code),
+            Err("field_invalid_characters")
+        );
     }
 }

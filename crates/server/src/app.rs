@@ -326,10 +326,10 @@ async fn resolve_principal(
 
 /// Refuses unsafe requests that a browser marks as coming from another site.
 fn check_origin(headers: &HeaderMap) -> Result<(), ApiError> {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if site == "cross-site" {
-            return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf_origin_mismatch"));
-        }
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && site == "cross-site"
+    {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf_origin_mismatch"));
     }
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         let host = headers

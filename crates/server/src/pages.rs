@@ -375,7 +375,7 @@ async fn home(State(state): State<AppState>, Signed(p, ctx): Signed) -> Result<R
     } else {
         None
     };
-    let areas = vec![
+    let mut areas = vec![
         Area {
             title: "nav-supply",
             summary: "home-area-supply",
@@ -406,12 +406,15 @@ async fn home(State(state): State<AppState>, Signed(p, ctx): Signed) -> Result<R
             summary: "home-area-contracts",
             href: None,
         },
-        Area {
+    ];
+    // The admin area is shown only to those who may open part of it.
+    if admin_href.is_some() {
+        areas.push(Area {
             title: "nav-admin",
             summary: "home-area-admin",
             href: admin_href,
-        },
-    ];
+        });
+    }
     let page = HomePage {
         welcome: i.t_args(
             ctx.locale,

@@ -22,19 +22,19 @@ pub struct TestDbGuard(Option<TestDb>);
 
 impl Drop for TestDbGuard {
     fn drop(&mut self) {
-        if let Some(db) = self.0.take() {
-            if db.url.starts_with("postgres") {
-                // Best effort: a separate runtime, since we are inside one.
-                let _ = std::thread::spawn(move || {
-                    if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                    {
-                        rt.block_on(db.cleanup());
-                    }
-                })
-                .join();
-            }
+        if let Some(db) = self.0.take()
+            && db.url.starts_with("postgres")
+        {
+            // Best effort: a separate runtime, since we are inside one.
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    rt.block_on(db.cleanup());
+                }
+            })
+            .join();
         }
     }
 }

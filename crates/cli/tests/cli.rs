@@ -1,0 +1,271 @@
+//! The `jousei` binary, run as a user would: set up a database, add people,
+//! and prove that `audit verify` catches every kind of tampering.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn jousei(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_jousei"))
+        .args(args)
+        .env_remove("JOUSEI_DATABASE_URL")
+        .env_remove("JOUSEI_CONFIG")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn tempdir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("jousei-cli-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A database with a clinic, three users and a token: 1 + 3 + 1 = 5 entries.
+fn setup(dir: &Path) -> String {
+    let url = format!("sqlite://{}", dir.join("jousei.db").display());
+    let o = jousei(&["migrate", "--database", &url, "--create"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = jousei(&[
+        "clinic",
+        "add",
+        "--code",
+        "ginza",
+        "--name",
+        "銀座院",
+        "--database",
+        &url,
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    for (login, role) in [
+        ("dr.a", "physician"),
+        ("ns.b", "nurse"),
+        ("qa.c", "quality"),
+    ] {
+        let o = jousei(&[
+            "user",
+            "add",
+            "--login",
+            login,
+            "--role",
+            role,
+            "--clinic",
+            "ginza",
+            "--database",
+            &url,
+        ]);
+        assert!(o.status.success(), "{:?}", text(&o));
+        assert!(text(&o).0.contains("initial password (shown once): Js-"));
+    }
+    let o = jousei(&["token", "create", "--login", "qa.c", "--database", &url]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(text(&o).0.trim().starts_with("jst_"));
+    url
+}
+
+fn sql(url: &str, statements: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let opts: sqlx::sqlite::SqliteConnectOptions = url.parse().unwrap();
+        let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&opts)
+            .await
+            .unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statements.to_string()))
+            .execute(&mut c)
+            .await
+            .unwrap();
+    });
+}
+
+const DROP_GUARDS: &str = "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;";
+
+#[test]
+fn audit_verify_holds_then_catches_tampering() {
+    let dir = tempdir();
+    let url = setup(&dir);
+    let o = jousei(&["audit", "verify", "--database", &url]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_eq!(text(&o).0.trim(), "audit chain holds: 5 entries verified");
+    // --data-dir names the same database.
+    let o = jousei(&["audit", "verify", "--data-dir", dir.to_str().unwrap()]);
+    assert!(o.status.success());
+
+    let cases = [
+        (
+            "altered",
+            "UPDATE audit_log SET changes = '{\"login\":\"mallory\"}' WHERE seq = 3;",
+            "audit chain BROKEN at entry 3",
+        ),
+        (
+            "removed",
+            "DELETE FROM audit_log WHERE seq = 3;",
+            "audit chain BROKEN at entry 3",
+        ),
+        (
+            "reordered",
+            "UPDATE audit_log SET seq = -1 WHERE seq = 2; UPDATE audit_log SET seq = 2 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = -1;",
+            "audit chain BROKEN at entry 2",
+        ),
+        (
+            "tail removed",
+            "DELETE FROM audit_log WHERE seq = 5;",
+            "audit chain BROKEN at entry 5",
+        ),
+    ];
+    for (name, tamper, expected) in cases {
+        let copy = tempdir();
+        std::fs::copy(dir.join("jousei.db"), copy.join("jousei.db")).unwrap();
+        let copy_url = format!("sqlite://{}", copy.join("jousei.db").display());
+        sql(&copy_url, &format!("{DROP_GUARDS} {tamper}"));
+        let o = jousei(&["audit", "verify", "--database", &copy_url]);
+        assert_eq!(o.status.code(), Some(1), "{name}: {:?}", text(&o));
+        assert!(text(&o).1.contains(expected), "{name}: {:?}", text(&o));
+        let _ = std::fs::remove_dir_all(copy);
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn bad_database_urls_are_refused_clearly() {
+    let o = jousei(&["migrate", "--database", "mysql://root@localhost/x"]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o)
+            .1
+            .contains("unsupported database URL scheme `mysql`")
+    );
+    let dir = tempdir();
+    let missing = dir.join("typo.db");
+    let o = jousei(&[
+        "migrate",
+        "--database",
+        &format!("sqlite://{}", missing.display()),
+    ]);
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("does not exist; pass --create"));
+    assert!(!missing.exists());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn user_add_validates_and_reads_stdin() {
+    let dir = tempdir();
+    let url = setup(&dir);
+    let o = jousei(&[
+        "user",
+        "add",
+        "--login",
+        "x",
+        "--role",
+        "nurse",
+        "--clinic",
+        "ginza",
+        "--database",
+        &url,
+    ]);
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("--login: login_invalid_length"));
+    let o = jousei(&[
+        "user",
+        "add",
+        "--login",
+        "ns.x",
+        "--role",
+        "owner",
+        "--clinic",
+        "ginza",
+        "--database",
+        &url,
+    ]);
+    assert!(text(&o).1.contains("--role: unknown role owner"));
+    let o = jousei(&[
+        "user",
+        "add",
+        "--login",
+        "ns.x",
+        "--role",
+        "nurse",
+        "--clinic",
+        "nowhere",
+        "--database",
+        &url,
+    ]);
+    assert!(text(&o).1.contains("--clinic: no clinic with code nowhere"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jousei"))
+        .args([
+            "user",
+            "add",
+            "--login",
+            "ns.x",
+            "--role",
+            "nurse",
+            "--clinic",
+            "ginza",
+            "--password-stdin",
+            "--database",
+            &url,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"short\n").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("password refused: password_too_short"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jousei"))
+        .args([
+            "user",
+            "add",
+            "--login",
+            "ns.x",
+            "--role",
+            "nurse",
+            "--clinic",
+            "ginza",
+            "--password-stdin",
+            "--database",
+            &url,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"Nurse-password-2026!\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(!text(&o).0.contains("initial password"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn config_prints_a_default_that_loads() {
+    let o = jousei(&["config", "print-default"]);
+    assert!(o.status.success());
+    let (out, _) = text(&o);
+    assert!(out.contains("database_url = \"sqlite://./jousei.db\""));
+    assert!(out.contains("idle_timeout_secs = 900"));
+}
