@@ -172,7 +172,11 @@ fn spec() -> impl Strategy<Value = VialLabelSpec> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    // 400 cases by default; PROPTEST_CASES overrides (e.g. 20000 for a long run).
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400),
+        ..ProptestConfig::default()
+    })]
 
     /// Anything a label encodes parses back to the same fields, as an element string with
     /// GS, with a keyboard-wedge stand-in, as bracketed text and (with a GTIN) as Digital Link.
