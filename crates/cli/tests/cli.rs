@@ -130,7 +130,13 @@ fn audit_verify_holds_then_catches_tampering() {
     ];
     for (name, tamper, expected) in cases {
         let copy = tempdir();
-        std::fs::copy(dir.join("jousei.db"), copy.join("jousei.db")).unwrap();
+        // The database is in WAL mode: its recent commits live in -wal.
+        for suffix in ["", "-wal", "-shm"] {
+            let from = dir.join(format!("jousei.db{suffix}"));
+            if from.exists() {
+                std::fs::copy(&from, copy.join(format!("jousei.db{suffix}"))).unwrap();
+            }
+        }
         let copy_url = format!("sqlite://{}", copy.join("jousei.db").display());
         sql(&copy_url, &format!("{DROP_GUARDS} {tamper}"));
         let o = jousei(&["audit", "verify", "--database", &copy_url]);
