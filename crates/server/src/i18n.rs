@@ -7,8 +7,12 @@ use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use jousei_core::locale::Locale;
 
-const JA: &str = include_str!("../locales/ja/main.ftl");
-const EN: &str = include_str!("../locales/en/main.ftl");
+/// Every `locales/<lang>/*.ftl` file, embedded. Each area of jousei keeps
+/// its messages in its own file (`main.ftl`, `barcode.ftl`, …).
+#[derive(rust_embed::Embed)]
+#[folder = "locales/"]
+#[include = "*.ftl"]
+struct Catalogues;
 
 pub struct I18n {
     bundles: HashMap<Locale, FluentBundle<FluentResource>>,
@@ -20,11 +24,22 @@ impl std::fmt::Debug for I18n {
     }
 }
 
-fn source(locale: Locale) -> &'static str {
-    match locale {
-        Locale::Ja => JA,
-        Locale::En => EN,
+/// All message files of one language, concatenated in file-name order.
+fn source(locale: Locale) -> String {
+    let prefix = format!("{}/", locale.as_str());
+    let mut files: Vec<String> = Catalogues::iter()
+        .filter(|f| f.starts_with(&prefix))
+        .map(|f| f.into_owned())
+        .collect();
+    files.sort();
+    let mut out = String::new();
+    for f in files {
+        if let Some(file) = Catalogues::get(&f) {
+            out.push_str(&String::from_utf8_lossy(&file.data));
+            out.push('\n');
+        }
     }
+    out
 }
 
 impl I18n {
@@ -32,7 +47,7 @@ impl I18n {
     pub fn load() -> anyhow::Result<Self> {
         let mut bundles = HashMap::new();
         for locale in Locale::ALL {
-            let res = FluentResource::try_new(source(locale).to_string())
+            let res = FluentResource::try_new(source(locale))
                 .map_err(|(_, errs)| anyhow::anyhow!("{locale}: {errs:?}"))?;
             let lang: unic_langid::LanguageIdentifier = locale.as_str().parse()?;
             let mut bundle = FluentBundle::new_concurrent(vec![lang]);
@@ -85,7 +100,7 @@ pub fn keys(src: &str) -> Vec<String> {
 }
 
 /// The catalogue source of a language (for tests and tooling).
-pub fn catalogue(locale: Locale) -> &'static str {
+pub fn catalogue(locale: Locale) -> String {
     source(locale)
 }
 
@@ -108,8 +123,8 @@ mod tests {
 
     #[test]
     fn every_key_exists_in_both_languages() {
-        let ja: BTreeSet<_> = keys(JA).into_iter().collect();
-        let en: BTreeSet<_> = keys(EN).into_iter().collect();
+        let ja: BTreeSet<_> = keys(&source(Locale::Ja)).into_iter().collect();
+        let en: BTreeSet<_> = keys(&source(Locale::En)).into_iter().collect();
         let only_ja: Vec<_> = ja.difference(&en).collect();
         let only_en: Vec<_> = en.difference(&ja).collect();
         assert!(only_ja.is_empty(), "keys only in ja: {only_ja:?}");
@@ -117,12 +132,93 @@ mod tests {
         assert!(ja.len() > 50);
     }
 
+    /// Every error code written in the source (`ApiError::new(.., "code")`,
+    /// `FieldError::new("field", "code")`, `Conflict("code")`) has a message
+    /// in both languages, and every field named has a label.
+    #[test]
+    fn every_error_code_in_the_source_has_messages() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        let mut dirs = vec![root];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs") && !p.ends_with("src/i18n.rs") {
+                    files.push(p);
+                }
+            }
+        }
+        // Only snake_case literals count (this test's own patterns do not).
+        let quoted = |s: &str| -> Vec<String> {
+            s.split('"')
+                .skip(1)
+                .step_by(2)
+                .filter(|q| {
+                    !q.is_empty()
+                        && q.chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                })
+                .map(str::to_string)
+                .collect()
+        };
+        let mut codes = BTreeSet::new();
+        let mut fields = BTreeSet::new();
+        for f in &files {
+            let src = std::fs::read_to_string(f).unwrap();
+            for (pat, take_field) in [
+                ("ApiError::new(", false),
+                ("FieldError::new(", true),
+                ("Conflict(\"", false),
+            ] {
+                for part in src.split(pat).skip(1) {
+                    let args = part.split(')').next().unwrap_or("");
+                    let args = if pat.ends_with('"') {
+                        format!("\"{args}")
+                    } else {
+                        args.to_string()
+                    };
+                    let q = quoted(&args);
+                    if let Some(code) = q.last() {
+                        codes.insert(code.clone());
+                    }
+                    if take_field && q.len() == 2 {
+                        fields.insert(q[0].clone());
+                    }
+                }
+            }
+            for part in src.split(".with_field(\"").skip(1) {
+                if let Some(f) = part.split('"').next() {
+                    fields.insert(f.to_string());
+                }
+            }
+        }
+        assert!(codes.contains("login_failed") && codes.contains("password_too_short"));
+        let i = I18n::load().unwrap();
+        for l in Locale::ALL {
+            for c in &codes {
+                assert!(
+                    i.has(l, &format!("err-{c}")),
+                    "{l}: no message for error code {c}"
+                );
+            }
+            for f in &fields {
+                assert!(
+                    i.has(l, &format!("field-{f}")),
+                    "{l}: no label for field {f}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn placeholders_match_between_languages() {
-        for key in keys(JA) {
+        let (ja, en) = (source(Locale::Ja), source(Locale::En));
+        for key in keys(&ja) {
             assert_eq!(
-                vars(JA, &key),
-                vars(EN, &key),
+                vars(&ja, &key),
+                vars(&en, &key),
                 "placeholders differ for {key}"
             );
         }
@@ -132,7 +228,7 @@ mod tests {
     fn catalogues_parse_and_have_no_duplicate_keys() {
         let i = I18n::load().unwrap();
         for l in Locale::ALL {
-            let k = keys(source(l));
+            let k = keys(&source(l));
             let set: BTreeSet<_> = k.iter().collect();
             assert_eq!(set.len(), k.len(), "duplicate keys in {l}");
             for key in &k {
