@@ -4,9 +4,11 @@
 //! the command line live in other crates and depend on this one.
 
 pub mod audit;
+pub mod codes;
 pub mod barcode;
 pub mod error;
 pub mod locale;
 pub mod password;
 pub mod role;
+pub mod supply;
 pub mod text;
