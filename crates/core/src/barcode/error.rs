@@ -216,6 +216,38 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every `code()` an error can have, in declaration order (for translation tables and
+    /// their tests).
+    pub const ALL_CODES: &'static [&'static str] = &[
+        "barcode_empty",
+        "barcode_input_too_long",
+        "barcode_unsupported_symbology",
+        "barcode_not_gs1",
+        "barcode_unknown_ai",
+        "barcode_truncated",
+        "barcode_field_too_long",
+        "barcode_field_too_short",
+        "barcode_invalid_character",
+        "barcode_bad_check_digit",
+        "barcode_invalid_date",
+        "barcode_invalid_time",
+        "barcode_invalid_value",
+        "barcode_conflicting_ai",
+        "barcode_invalid_ai_pairing",
+        "barcode_malformed_hri",
+        "barcode_dl_invalid_uri",
+        "barcode_dl_no_primary_key",
+        "barcode_dl_bad_qualifier_order",
+        "barcode_dl_invalid_attribute",
+        "barcode_dl_invalid_encoding",
+        "barcode_dl_gtin_not_14_digits",
+        "barcode_invalid_gtin_length",
+        "barcode_isbt_unknown_data_structure",
+        "barcode_isbt_bad_check_flags",
+        "barcode_isbt_bad_check_character",
+        "barcode_isbt_compound_mismatch",
+    ];
+
     /// Stable snake_case code, e.g. `barcode_bad_check_digit`.
     pub const fn code(&self) -> &'static str {
         match self {

@@ -74,6 +74,13 @@ pub enum LabelError {
 }
 
 impl LabelError {
+    /// Every `code()` a label error can have, in declaration order.
+    pub const ALL_CODES: &'static [&'static str] = &[
+        "label_invalid_field",
+        "label_expiry_out_of_range",
+        "label_encoding_failed",
+    ];
+
     /// Stable snake_case code.
     pub const fn code(&self) -> &'static str {
         match self {

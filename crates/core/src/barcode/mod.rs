@@ -33,6 +33,8 @@ mod linters;
 mod scan;
 
 #[cfg(test)]
+mod codes_tests;
+#[cfg(test)]
 mod vectors;
 
 pub use digital_link::to_digital_link;

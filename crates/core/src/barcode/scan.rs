@@ -183,6 +183,17 @@ pub enum ScanWarning {
 }
 
 impl ScanWarning {
+    /// Every `code()` a warning can have, in declaration order (for translation tables and
+    /// their tests).
+    pub const ALL_CODES: &'static [&'static str] = &[
+        "barcode_possible_missing_separator",
+        "barcode_day_zero_date",
+        "barcode_missing_associated_ai",
+        "barcode_duplicate_ai",
+        "barcode_fullwidth_normalised",
+        "barcode_expiry_conflict",
+    ];
+
     /// Stable snake_case code.
     pub const fn code(&self) -> &'static str {
         match self {
