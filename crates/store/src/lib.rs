@@ -18,6 +18,8 @@ use uuid::Uuid;
 mod imp;
 pub mod postgres;
 pub mod sqlite;
+pub mod supply;
+mod supply_imp;
 pub mod testsupport;
 mod ts;
 pub mod verify;
@@ -177,10 +179,13 @@ pub struct ApiToken {
     pub revoked_at: Option<Ts>,
 }
 
-fn ser_ts<S: serde::Serializer>(t: &Ts, s: S) -> std::result::Result<S::Ok, S::Error> {
+pub(crate) fn ser_ts<S: serde::Serializer>(t: &Ts, s: S) -> std::result::Result<S::Ok, S::Error> {
     t.0.serialize(s)
 }
-fn ser_opt_ts<S: serde::Serializer>(t: &Option<Ts>, s: S) -> std::result::Result<S::Ok, S::Error> {
+pub(crate) fn ser_opt_ts<S: serde::Serializer>(
+    t: &Option<Ts>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
     t.map(|t| t.0).serialize(s)
 }
 
@@ -198,7 +203,7 @@ pub struct AuditNote {
 /// The use cases jousei needs from a database. One implementation per
 /// backend; both pass the same conformance suite.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: supply::SupplyStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
     /// Checks that the database answers.
     async fn ping(&self) -> Result<()>;

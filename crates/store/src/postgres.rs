@@ -8,6 +8,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::imp::store_impl;
+use crate::supply_imp::supply_impl;
 use crate::{Backend, Result};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -45,3 +46,4 @@ impl PgStore {
 }
 
 store_impl!(PgStore, Postgres, Backend::Postgres);
+supply_impl!(PgStore, Postgres);

@@ -10,6 +10,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use crate::imp::store_impl;
+use crate::supply_imp::supply_impl;
 use crate::{Backend, Result};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -54,3 +55,4 @@ impl SqliteStore {
 }
 
 store_impl!(SqliteStore, Sqlite, Backend::Sqlite);
+supply_impl!(SqliteStore, Sqlite);

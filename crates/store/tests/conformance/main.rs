@@ -22,7 +22,7 @@ use jousei_store::{
 };
 use uuid::Uuid;
 
-async fn on_sqlite<F, Fut>(story: F)
+pub async fn on_sqlite<F, Fut>(story: F)
 where
     F: FnOnce(DynStore) -> Fut,
     Fut: Future<Output = ()>,
@@ -34,7 +34,7 @@ where
     drop(db);
 }
 
-async fn on_postgres<F, Fut>(story: F)
+pub async fn on_postgres<F, Fut>(story: F)
 where
     F: FnOnce(DynStore) -> Fut,
     Fut: Future<Output = ()>,
@@ -69,6 +69,9 @@ macro_rules! both {
         }
     };
 }
+
+// After `both!` so the module can use it.
+mod supply;
 
 fn sys() -> Actor {
     Actor::system("test")
