@@ -33,7 +33,8 @@ use crate::ops;
         (name = "system", description = "Health and the API description"),
         (name = "account", description = "The signed-in user and API tokens"),
         (name = "admin", description = "Users and roles of a clinic"),
-        (name = "audit", description = "The hash-chained audit log (admin, auditor)")
+        (name = "audit", description = "The hash-chained audit log (admin, auditor)"),
+        (name = "supply", description = "Products, lots, certificates, release, stock, cold chain")
     )
 )]
 struct ApiDoc;
@@ -60,6 +61,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(audit_log))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
+        .merge(crate::supply_api::routes())
 }
 
 /// The OpenAPI document of the JSON API.

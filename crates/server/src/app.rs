@@ -27,7 +27,7 @@ pub const SESSION_COOKIE: &str = "jousei_session";
 pub const CSRF_COOKIE: &str = "jousei_csrf";
 pub const LANG_COOKIE: &str = "jousei_lang";
 pub const CSRF_HEADER: &str = "x-csrf-token";
-/// Largest request body accepted (certificate uploads come later with their own limit).
+/// Largest request body accepted, except on upload routes which set their own.
 pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 #[derive(Clone)]
@@ -110,7 +110,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             security_headers,
         ))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
@@ -354,6 +354,17 @@ async fn csrf_token_of(req: Request) -> Result<(Option<String>, Request), ApiErr
     if let Some(v) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
         let v = v.to_string();
         return Ok((Some(v), req));
+    }
+    // Multipart forms (file uploads) carry the token in the query string,
+    // so it is checked before the body is read.
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("multipart/form-data"));
+    if is_multipart {
+        let token = req.uri().query().and_then(|q| url_form_field(q.as_bytes(), "csrf"));
+        return Ok((token, req));
     }
     let is_form = req
         .headers()

@@ -22,6 +22,39 @@ pub struct ApiError {
     pub args: Vec<(&'static str, String)>,
     /// Logged, never shown.
     pub internal: Option<String>,
+    /// Every individual problem when there are several (all fields of a
+    /// form, all reasons a lot cannot be released).
+    pub errors: Vec<SubError>,
+}
+
+/// One of several problems reported together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubError {
+    pub code: &'static str,
+    pub field: Option<&'static str>,
+    /// Named arguments for the message, e.g. the QC test concerned.
+    pub args: Vec<(&'static str, String)>,
+}
+
+impl SubError {
+    pub fn new(code: &'static str) -> Self {
+        SubError { code, field: None, args: Vec::new() }
+    }
+}
+
+impl From<FieldError> for SubError {
+    fn from(e: FieldError) -> Self {
+        SubError { code: e.code, field: Some(e.field), args: Vec::new() }
+    }
+}
+
+/// A localised sub-error in problem+json.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProblemItem {
+    pub code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+    pub detail: String,
 }
 
 impl ApiError {
@@ -32,7 +65,32 @@ impl ApiError {
             field: None,
             args: Vec::new(),
             internal: None,
+            errors: Vec::new(),
         }
+    }
+
+    /// Several problems at once; the first one gives the main code unless
+    /// `code` is given.
+    pub fn many(status: StatusCode, code: &'static str, errors: Vec<SubError>) -> Self {
+        let mut e = ApiError::new(status, code);
+        e.errors = errors;
+        e
+    }
+
+    /// All field errors of a form (422), headed by the first one.
+    pub fn fields(errors: Vec<FieldError>) -> Self {
+        let first = errors.first().cloned();
+        let mut e = match first {
+            Some(f) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, f.code).with_field(f.field),
+            None => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
+        };
+        e.errors = errors.into_iter().map(SubError::from).collect();
+        e
+    }
+
+    /// Localised text of each sub-error.
+    pub fn sub_details(&self, i18n: &I18n, locale: Locale) -> Vec<String> {
+        self.errors.iter().map(|s| sub_detail(s, i18n, locale)).collect()
     }
     pub fn with_field(mut self, field: &'static str) -> Self {
         self.field = Some(field);
@@ -67,13 +125,7 @@ impl ApiError {
     pub fn detail(&self, i18n: &I18n, locale: Locale) -> String {
         let title = self.title(i18n, locale);
         match self.field {
-            Some(f) => {
-                let field = i18n.t(locale, &format!("field-{f}"));
-                match locale {
-                    Locale::Ja => format!("{field}: {title}"),
-                    Locale::En => format!("{field}: {title}"),
-                }
-            }
+            Some(f) => format!("{}: {title}", i18n.t(locale, &format!("field-{f}"))),
             None => title,
         }
     }
@@ -91,6 +143,11 @@ impl ApiError {
             code: self.code,
             field: self.field,
             request_id: request_id.to_string(),
+            errors: self
+                .errors
+                .iter()
+                .map(|s| ProblemItem { code: s.code, field: s.field, detail: sub_detail(s, i18n, locale) })
+                .collect(),
         };
         let mut resp = (self.status, axum::Json(body)).into_response();
         resp.headers_mut().insert(
@@ -102,6 +159,15 @@ impl ApiError {
             HeaderValue::from_static(locale.as_str()),
         );
         resp
+    }
+}
+
+fn sub_detail(s: &SubError, i18n: &I18n, locale: Locale) -> String {
+    let args: Vec<(&str, String)> = s.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+    let msg = i18n.t_args(locale, &format!("err-{}", s.code), &args);
+    match s.field {
+        Some(f) => format!("{}: {msg}", i18n.t(locale, &format!("field-{f}"))),
+        None => msg,
     }
 }
 
@@ -122,6 +188,9 @@ pub struct Problem {
     pub field: Option<&'static str>,
     /// Quote this when reporting a problem.
     pub request_id: String,
+    /// Every problem when there are several.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemItem>,
 }
 
 impl From<FieldError> for ApiError {

@@ -12,6 +12,8 @@ pub mod error;
 pub mod i18n;
 pub mod ops;
 pub mod pages;
+pub mod supply_api;
+pub mod supply_ops;
 
 pub use app::{AppState, router, serve};
 pub use config::ServerConfig;
