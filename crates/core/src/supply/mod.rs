@@ -2,6 +2,7 @@
 //! their states, stock movements, the cold chain and the unapproved-product
 //! disclosure. Pure rules; storage and screens live elsewhere.
 
+pub mod coldchain;
 pub mod lot;
 pub mod product;
 pub mod qc;
