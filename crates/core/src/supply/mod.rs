@@ -3,6 +3,7 @@
 //! disclosure. Pure rules; storage and screens live elsewhere.
 
 pub mod coldchain;
+pub mod disclosure;
 pub mod lot;
 pub mod product;
 pub mod qc;
