@@ -33,6 +33,7 @@ use crate::ops;
         (name = "system", description = "Health and the API description"),
         (name = "account", description = "The signed-in user and API tokens"),
         (name = "admin", description = "Users and roles of a clinic"),
+        (name = "barcode", description = "GS1 and ISBT 128 scans, vial labels"),
         (name = "audit", description = "The hash-chained audit log (admin, auditor)"),
         (name = "supply", description = "Products, lots, certificates, release, stock, cold chain")
     )
@@ -61,6 +62,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(audit_log))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
+        .routes(routes!(crate::barcode_ui::api_barcode_parse))
+        .routes(routes!(crate::barcode_ui::api_barcode_labels))
         .merge(crate::supply_api::routes())
 }
 

@@ -7,6 +7,7 @@ pub mod api;
 pub mod app;
 pub mod assets;
 pub mod auth;
+pub mod barcode_ui;
 pub mod config;
 pub mod error;
 pub mod i18n;

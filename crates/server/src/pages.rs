@@ -114,6 +114,18 @@ fn nav(p: Option<&Principal>, path: &str) -> Vec<NavItem> {
             current: false,
         });
     }
+    items.push(NavItem {
+        key: "nav-scan",
+        href: Some("/scan"),
+        current: path == "/scan",
+    });
+    if p.can(Permission::StockMove) {
+        items.push(NavItem {
+            key: "nav-labels",
+            href: Some("/labels"),
+            current: path == "/labels",
+        });
+    }
     if p.can(Permission::ManageUsers) {
         items.push(NavItem {
             key: "nav-users",

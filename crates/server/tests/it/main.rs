@@ -13,5 +13,6 @@
 mod harness;
 mod tests_api;
 mod tests_auth;
+mod tests_barcode;
 
 pub use harness::*;
