@@ -52,6 +52,7 @@ pub async fn seed(store: &DynStore) -> anyhow::Result<bool> {
         )
         .await?;
     let hash = jousei_server::auth::hash_password(DEMO_PASSWORD)?;
+    let mut logins = std::collections::HashMap::new();
     for (login, name, role, clinics) in DEMO_USERS {
         let first = if clinics.first() == Some(&"umeda") {
             umeda.id
@@ -70,10 +71,26 @@ pub async fn seed(store: &DynStore) -> anyhow::Result<bool> {
                 },
             )
             .await?;
+        logins.insert(*login, user.id);
         for code in clinics.iter().skip(1) {
             let clinic = if *code == "umeda" { umeda.id } else { ginza.id };
             store.grant_clinic(&actor, user.id, clinic, *role).await?;
         }
     }
+    let today = jiff::Timestamp::now()
+        .in_tz(&ginza.time_zone)
+        .map(|z| z.date())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (Some(qa), Some(nurse)) = (logins.get("qa.kobayashi"), logins.get("ns.suzuki")) else {
+        anyhow::bail!("demo users missing");
+    };
+    crate::demo_supply::seed(
+        store,
+        ginza.id,
+        &Actor::user(*qa, "qa.kobayashi"),
+        *nurse,
+        today,
+    )
+    .await?;
     Ok(true)
 }

@@ -9,6 +9,13 @@
   document.addEventListener("htmx:configRequest", function (ev) {
     ev.detail.headers["X-CSRF-Token"] = csrfToken();
   });
+  // Buttons marked data-print print the page.
+  document.addEventListener("click", function (ev) {
+    var t = ev.target;
+    if (t && t.hasAttribute && t.hasAttribute("data-print")) {
+      window.print();
+    }
+  });
   // Selects marked data-autosubmit submit their form on change (the button
   // stays for keyboard and no-script use).
   document.addEventListener("change", function (ev) {

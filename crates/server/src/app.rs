@@ -103,6 +103,7 @@ pub fn router(state: AppState) -> Router {
     let (api_router, _openapi) = crate::api::router().split_for_parts();
     Router::new()
         .merge(crate::pages::router())
+        .merge(crate::disclosure_page::router())
         .merge(crate::barcode_ui::router())
         .merge(api_router)
         .merge(crate::assets::router())

@@ -9,6 +9,7 @@ pub mod assets;
 pub mod auth;
 pub mod barcode_ui;
 pub mod config;
+pub mod disclosure_page;
 pub mod error;
 pub mod i18n;
 pub mod ops;

@@ -2,11 +2,11 @@
 //! `/locations`, `/stock`, cold chain). Thin: every rule is in
 //! `supply_ops` and the domain crate.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use jousei_core::role::Permission;
 use jousei_core::supply::lot::LotAction;
 use serde::{Deserialize, Serialize};
@@ -39,13 +39,26 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_stock))
         .routes(routes!(create_movement))
         .routes(routes!(supply_dashboard))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(import_temperatures))
+                .layer(axum::extract::DefaultBodyLimit::max(ops::LOGGER_MAX)),
+        )
+        .routes(routes!(list_imports))
+        .routes(routes!(import_chart))
+        .routes(routes!(list_excursions))
+        .routes(routes!(acknowledge_excursion))
+        .routes(routes!(product_disclosure))
 }
 
 type Json201<T> = (StatusCode, Json<T>);
 
 /// Storage locations (freezers, fridges) of the clinic.
 #[utoipa::path(get, path = "/api/v1/locations", tag = "supply", security(("bearer" = [])), responses((status = 200, body = [Object])))]
-async fn list_locations(State(state): State<AppState>, Signed(p, _): Signed) -> Result<Json<Vec<jousei_store::supply::Location>>, ApiError> {
+async fn list_locations(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+) -> Result<Json<Vec<jousei_store::supply::Location>>, ApiError> {
     p.require(Permission::SupplyRead)?;
     Ok(Json(state.store.locations(p.clinic.id).await?))
 }
@@ -55,13 +68,23 @@ async fn list_locations(State(state): State<AppState>, Signed(p, _): Signed) -> 
     (status = 201, body = Object),
     (status = 409, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
-async fn create_location(State(state): State<AppState>, Signed(p, _): Signed, ApiJson(body): ApiJson<LocationIn>) -> Result<Json201<jousei_store::supply::Location>, ApiError> {
-    Ok((StatusCode::CREATED, Json(ops::create_location(&state, &p, &body).await?)))
+async fn create_location(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    ApiJson(body): ApiJson<LocationIn>,
+) -> Result<Json201<jousei_store::supply::Location>, ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(ops::create_location(&state, &p, &body).await?),
+    ))
 }
 
 /// Products (current versions).
 #[utoipa::path(get, path = "/api/v1/products", tag = "supply", security(("bearer" = [])), responses((status = 200, body = [Object])))]
-async fn list_products(State(state): State<AppState>, Signed(p, _): Signed) -> Result<Json<Vec<jousei_store::supply::Product>>, ApiError> {
+async fn list_products(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+) -> Result<Json<Vec<jousei_store::supply::Product>>, ApiError> {
     p.require(Permission::SupplyRead)?;
     Ok(Json(state.store.products(p.clinic.id).await?))
 }
@@ -71,21 +94,42 @@ async fn list_products(State(state): State<AppState>, Signed(p, _): Signed) -> R
     (status = 201, body = Object),
     (status = 409, description = "code taken", body = Problem, content_type = "application/problem+json"),
     (status = 422, description = "every invalid field in `errors`", body = Problem, content_type = "application/problem+json")))]
-async fn create_product(State(state): State<AppState>, Signed(p, _): Signed, ApiJson(body): ApiJson<ProductIn>) -> Result<Json201<jousei_store::supply::Product>, ApiError> {
-    Ok((StatusCode::CREATED, Json(ops::create_product(&state, &p, &body).await?)))
+async fn create_product(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    ApiJson(body): ApiJson<ProductIn>,
+) -> Result<Json201<jousei_store::supply::Product>, ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(ops::create_product(&state, &p, &body).await?),
+    ))
 }
 
 /// One product (current version).
 #[utoipa::path(get, path = "/api/v1/products/{id}", tag = "supply", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 200, body = Object), (status = 404, body = Problem, content_type = "application/problem+json")))]
-async fn get_product(State(state): State<AppState>, Signed(p, _): Signed, Path(id): Path<Uuid>) -> Result<Json<jousei_store::supply::Product>, ApiError> {
+async fn get_product(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    Path(id): Path<Uuid>,
+) -> Result<Json<jousei_store::supply::Product>, ApiError> {
     p.require(Permission::SupplyRead)?;
-    Ok(Json(state.store.product(p.clinic.id, id).await?.ok_or_else(ApiError::not_found)?))
+    Ok(Json(
+        state
+            .store
+            .product(p.clinic.id, id)
+            .await?
+            .ok_or_else(ApiError::not_found)?,
+    ))
 }
 
 /// Every version of a product, newest first.
 #[utoipa::path(get, path = "/api/v1/products/{id}/versions", tag = "supply", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = [Object])))]
-async fn product_versions(State(state): State<AppState>, Signed(p, _): Signed, Path(id): Path<Uuid>) -> Result<Json<Vec<jousei_store::supply::ProductVersion>>, ApiError> {
+async fn product_versions(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<jousei_store::supply::ProductVersion>>, ApiError> {
     p.require(Permission::SupplyRead)?;
     let v = state.store.product_versions(p.clinic.id, id).await?;
     if v.is_empty() {
@@ -105,13 +149,24 @@ pub struct ReviseIn {
 /// Records a new version of a product; earlier versions stay readable.
 #[utoipa::path(post, path = "/api/v1/products/{id}/versions", tag = "supply", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = ReviseIn, responses(
     (status = 201, body = Object), (status = 422, body = Problem, content_type = "application/problem+json")))]
-async fn revise_product(State(state): State<AppState>, Signed(p, _): Signed, Path(id): Path<Uuid>, ApiJson(body): ApiJson<ReviseIn>) -> Result<Json201<jousei_store::supply::Product>, ApiError> {
-    Ok((StatusCode::CREATED, Json(ops::revise_product(&state, &p, id, &body.product, &body.reason).await?)))
+async fn revise_product(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    Path(id): Path<Uuid>,
+    ApiJson(body): ApiJson<ReviseIn>,
+) -> Result<Json201<jousei_store::supply::Product>, ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(ops::revise_product(&state, &p, id, &body.product, &body.reason).await?),
+    ))
 }
 
 /// Lots, newest first.
 #[utoipa::path(get, path = "/api/v1/lots", tag = "supply", security(("bearer" = [])), responses((status = 200, body = [Object])))]
-async fn list_lots(State(state): State<AppState>, Signed(p, _): Signed) -> Result<Json<Vec<jousei_store::supply::Lot>>, ApiError> {
+async fn list_lots(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+) -> Result<Json<Vec<jousei_store::supply::Lot>>, ApiError> {
     p.require(Permission::SupplyRead)?;
     Ok(Json(state.store.lots(p.clinic.id).await?))
 }
@@ -121,14 +176,25 @@ async fn list_lots(State(state): State<AppState>, Signed(p, _): Signed) -> Resul
     (status = 201, body = Object),
     (status = 409, description = "lot exists", body = Problem, content_type = "application/problem+json"),
     (status = 422, description = "bad scan, unconfirmed scan warnings, or invalid fields", body = Problem, content_type = "application/problem+json")))]
-async fn receive_lot(State(state): State<AppState>, Signed(p, _): Signed, ApiJson(body): ApiJson<ReceiveIn>) -> Result<Json201<jousei_store::supply::Lot>, ApiError> {
-    Ok((StatusCode::CREATED, Json(ops::receive_lot(&state, &p, &body).await?)))
+async fn receive_lot(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    ApiJson(body): ApiJson<ReceiveIn>,
+) -> Result<Json201<jousei_store::supply::Lot>, ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(ops::receive_lot(&state, &p, &body).await?),
+    ))
 }
 
 /// A lot with its certificate results, gaps, stock, history and what would block its release.
 #[utoipa::path(get, path = "/api/v1/lots/{id}", tag = "supply", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 200, body = ops::LotView), (status = 404, body = Problem, content_type = "application/problem+json")))]
-async fn get_lot(State(state): State<AppState>, Signed(p, _): Signed, Path(id): Path<Uuid>) -> Result<Json<ops::LotView>, ApiError> {
+async fn get_lot(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    Path(id): Path<Uuid>,
+) -> Result<Json<ops::LotView>, ApiError> {
     Ok(Json(ops::lot_view(&state, &p, id).await?))
 }
 
@@ -143,7 +209,12 @@ pub struct ResultsIn {
 /// Adds certificate (CoA) results to a lot. Results are never edited: a retest is a newer result.
 #[utoipa::path(post, path = "/api/v1/lots/{id}/results", tag = "supply", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = ResultsIn, responses(
     (status = 204), (status = 422, body = Problem, content_type = "application/problem+json")))]
-async fn add_results(State(state): State<AppState>, Signed(p, _): Signed, Path(id): Path<Uuid>, ApiJson(body): ApiJson<ResultsIn>) -> Result<StatusCode, ApiError> {
+async fn add_results(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    Path(id): Path<Uuid>,
+    ApiJson(body): ApiJson<ResultsIn>,
+) -> Result<StatusCode, ApiError> {
     ops::add_results(&state, &p, id, &body.results, body.certificate_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -167,28 +238,59 @@ async fn upload_certificate(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json201<jousei_store::supply::Certificate>, ApiError> {
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    Ok((StatusCode::CREATED, Json(ops::add_certificate(&state, &p, id, &q.filename, ct, body.to_vec()).await?)))
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    Ok((
+        StatusCode::CREATED,
+        Json(ops::add_certificate(&state, &p, id, &q.filename, ct, body.to_vec()).await?),
+    ))
 }
 
 /// Downloads a certificate document.
 #[utoipa::path(get, path = "/api/v1/certificates/{id}", tag = "supply", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 200, content_type = "application/pdf"), (status = 404, body = Problem, content_type = "application/problem+json")))]
-async fn download_certificate(State(state): State<AppState>, Signed(p, _): Signed, Path(id): Path<Uuid>) -> Result<Response, ApiError> {
+async fn download_certificate(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    Path(id): Path<Uuid>,
+) -> Result<Response, ApiError> {
     certificate_response(&state, &p, id).await
 }
 
 /// The stored document, served so that a browser shows it but never runs it.
-pub async fn certificate_response(state: &AppState, p: &crate::auth::Principal, id: Uuid) -> Result<Response, ApiError> {
+pub async fn certificate_response(
+    state: &AppState,
+    p: &crate::auth::Principal,
+    id: Uuid,
+) -> Result<Response, ApiError> {
     p.require(Permission::SupplyRead)?;
-    let (meta, data) = state.store.certificate_data(p.clinic.id, id).await?.ok_or_else(ApiError::not_found)?;
-    let disposition = format!("inline; filename=\"{}\"", meta.filename.replace(['"', '\\'], "_").chars().filter(char::is_ascii).collect::<String>());
+    let (meta, data) = state
+        .store
+        .certificate_data(p.clinic.id, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let disposition = format!(
+        "inline; filename=\"{}\"",
+        meta.filename
+            .replace(['"', '\\'], "_")
+            .chars()
+            .filter(char::is_ascii)
+            .collect::<String>()
+    );
     Ok((
         [
             (header::CONTENT_TYPE, meta.content_type.clone()),
             (header::CONTENT_DISPOSITION, disposition),
-            (header::HeaderName::from_static("x-content-sha256"), meta.sha256.clone()),
-            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox".to_string()),
+            (
+                header::HeaderName::from_static("x-content-sha256"),
+                meta.sha256.clone(),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; sandbox".to_string(),
+            ),
         ],
         data,
     )
@@ -211,10 +313,26 @@ pub struct TransitionIn {
     (status = 200, body = Object),
     (status = 409, description = "refused: `lot_release_refused` / `lot_transition_refused` with every reason", body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json")))]
-async fn lot_transition(State(state): State<AppState>, Signed(p, _): Signed, Path(id): Path<Uuid>, ApiJson(body): ApiJson<TransitionIn>) -> Result<Json<jousei_store::supply::Lot>, ApiError> {
-    let action = LotAction::parse(&body.action)
-        .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "code_unknown").with_field("action"))?;
-    Ok(Json(ops::change_lot(&state, &p, id, action, body.reason.as_deref(), body.password.as_deref()).await?))
+async fn lot_transition(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    Path(id): Path<Uuid>,
+    ApiJson(body): ApiJson<TransitionIn>,
+) -> Result<Json<jousei_store::supply::Lot>, ApiError> {
+    let action = LotAction::parse(&body.action).ok_or_else(|| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "code_unknown").with_field("action")
+    })?;
+    Ok(Json(
+        ops::change_lot(
+            &state,
+            &p,
+            id,
+            action,
+            body.reason.as_deref(),
+            body.password.as_deref(),
+        )
+        .await?,
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -228,7 +346,10 @@ pub struct StockOut {
 
 /// Stock derived from the ledger.
 #[utoipa::path(get, path = "/api/v1/stock", tag = "supply", security(("bearer" = [])), responses((status = 200, body = StockOut)))]
-async fn list_stock(State(state): State<AppState>, Signed(p, _): Signed) -> Result<Json<StockOut>, ApiError> {
+async fn list_stock(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+) -> Result<Json<StockOut>, ApiError> {
     p.require(Permission::SupplyRead)?;
     let lines = state.store.stock(p.clinic.id).await?;
     let products = state.store.products(p.clinic.id).await?;
@@ -239,7 +360,11 @@ async fn list_stock(State(state): State<AppState>, Signed(p, _): Signed) -> Resu
 /// Moves, destroys (with a witness) or adjusts (with a reason) stock.
 #[utoipa::path(post, path = "/api/v1/stock/movements", tag = "supply", security(("bearer" = [])), request_body = MovementIn, responses(
     (status = 204), (status = 422, body = Problem, content_type = "application/problem+json")))]
-async fn create_movement(State(state): State<AppState>, Signed(p, _): Signed, ApiJson(body): ApiJson<MovementIn>) -> Result<StatusCode, ApiError> {
+async fn create_movement(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    ApiJson(body): ApiJson<MovementIn>,
+) -> Result<StatusCode, ApiError> {
     ops::record_movement(&state, &p, &body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -253,6 +378,143 @@ pub struct DashboardParams {
 
 /// What needs attention: expiring lots, lots on hold or in quarantine, open excursions, stock per product.
 #[utoipa::path(get, path = "/api/v1/supply/dashboard", tag = "supply", security(("bearer" = [])), params(DashboardParams), responses((status = 200, body = ops::Dashboard)))]
-async fn supply_dashboard(State(state): State<AppState>, Signed(p, _): Signed, Query(q): Query<DashboardParams>) -> Result<Json<ops::Dashboard>, ApiError> {
-    Ok(Json(ops::dashboard(&state, &p, q.days.unwrap_or(30)).await?))
+async fn supply_dashboard(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    Query(q): Query<DashboardParams>,
+) -> Result<Json<ops::Dashboard>, ApiError> {
+    Ok(Json(
+        ops::dashboard(&state, &p, q.days.unwrap_or(30)).await?,
+    ))
+}
+
+/// Imports a temperature data-logger CSV (UTF-8 or Shift_JIS) for a location, as the request body.
+/// Each excursion longer than a product's tolerance puts that product's lots stored there on hold.
+#[utoipa::path(post, path = "/api/v1/locations/{id}/temperature-imports", tag = "supply", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "location id"), UploadParams),
+    request_body(content = String, content_type = "text/csv"),
+    responses(
+        (status = 201, body = ops::ImportResult),
+        (status = 409, description = "the same file was imported before", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "the file cannot be read (code and line)", body = Problem, content_type = "application/problem+json")))]
+async fn import_temperatures(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    Path(id): Path<Uuid>,
+    Query(q): Query<UploadParams>,
+    body: Bytes,
+) -> Result<Json201<ops::ImportResult>, ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(ops::import_logger(&state, &p, id, &q.filename, &body).await?),
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportsParams {
+    location_id: Option<Uuid>,
+}
+
+/// Imported logger files, newest first.
+#[utoipa::path(get, path = "/api/v1/temperature-imports", tag = "supply", security(("bearer" = [])), params(ImportsParams), responses((status = 200, body = [Object])))]
+async fn list_imports(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    Query(q): Query<ImportsParams>,
+) -> Result<Json<Vec<jousei_store::supply::TemperatureImport>>, ApiError> {
+    p.require(Permission::SupplyRead)?;
+    Ok(Json(
+        state
+            .store
+            .temperature_imports(p.clinic.id, q.location_id)
+            .await?,
+    ))
+}
+
+/// The readings of an import as an SVG chart (allowed band shaded, runs outside it marked).
+#[utoipa::path(get, path = "/api/v1/temperature-imports/{id}/chart.svg", tag = "supply", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, content_type = "image/svg+xml"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn import_chart(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    Path(id): Path<Uuid>,
+) -> Result<Response, ApiError> {
+    let svg = ops::import_chart(&state, &p, id).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")],
+        svg,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExcursionParams {
+    /// Only those not yet acknowledged.
+    open: Option<bool>,
+}
+
+/// Temperature excursions, newest first, with the lots each one held.
+#[utoipa::path(get, path = "/api/v1/excursions", tag = "supply", security(("bearer" = [])), params(ExcursionParams), responses((status = 200, body = [Object])))]
+async fn list_excursions(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    Query(q): Query<ExcursionParams>,
+) -> Result<Json<Vec<jousei_store::supply::Excursion>>, ApiError> {
+    p.require(Permission::SupplyRead)?;
+    Ok(Json(
+        state
+            .store
+            .excursions(p.clinic.id, q.open.unwrap_or(false))
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgeIn {
+    /// What was found and done (required).
+    comment: String,
+}
+
+/// Acknowledges an excursion with a comment. Held lots stay on hold until each hold is lifted with a reason.
+#[utoipa::path(post, path = "/api/v1/excursions/{id}/acknowledge", tag = "supply", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = AcknowledgeIn,
+    responses((status = 204), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn acknowledge_excursion(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    Path(id): Path<Uuid>,
+    ApiJson(body): ApiJson<AcknowledgeIn>,
+) -> Result<StatusCode, ApiError> {
+    ops::acknowledge_excursion(&state, &p, id, &body.comment).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DisclosureParams {
+    /// ja (default) or en
+    lang: Option<String>,
+}
+
+/// The unapproved-product disclosure of a product, rendered from its recorded facts; `missing` lists facts still to record.
+#[utoipa::path(get, path = "/api/v1/products/{id}/disclosure", tag = "supply", security(("bearer" = [])), params(("id" = Uuid, Path), DisclosureParams),
+    responses((status = 200, body = Object), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn product_disclosure(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    Path(id): Path<Uuid>,
+    Query(q): Query<DisclosureParams>,
+) -> Result<Json<jousei_core::supply::disclosure::Disclosure>, ApiError> {
+    let locale = q
+        .lang
+        .as_deref()
+        .and_then(jousei_core::locale::Locale::parse)
+        .unwrap_or_default();
+    Ok(Json(
+        crate::disclosure_page::disclosure_of(&state, &p, id, locale)
+            .await?
+            .1,
+    ))
 }

@@ -27,7 +27,10 @@ pub fn clinic_today(p: &Principal) -> Date {
     let now = jiff::Timestamp::now();
     match now.in_tz(&p.clinic.time_zone) {
         Ok(z) => z.date(),
-        Err(_) => now.in_tz("Asia/Tokyo").map(|z| z.date()).unwrap_or_else(|_| now.to_zoned(jiff::tz::TimeZone::UTC).date()),
+        Err(_) => now
+            .in_tz("Asia/Tokyo")
+            .map(|z| z.date())
+            .unwrap_or_else(|_| now.to_zoned(jiff::tz::TimeZone::UTC).date()),
     }
 }
 
@@ -37,7 +40,10 @@ fn take<T>(errs: &mut Vec<FieldError>, r: Result<T, FieldError>) -> Option<T> {
 }
 
 fn opt(s: &Option<String>) -> Option<String> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 fn codes<T: Copy>(
@@ -47,7 +53,12 @@ fn codes<T: Copy>(
     errs: &mut Vec<FieldError>,
 ) -> Vec<T> {
     let mut out = Vec::new();
-    for r in raw.iter().flat_map(|r| r.split(',')).map(str::trim).filter(|r| !r.is_empty()) {
+    for r in raw
+        .iter()
+        .flat_map(|r| r.split(','))
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
         match parse(r) {
             Some(v) => out.push(v),
             None => errs.push(FieldError::new(field, "code_unknown")),
@@ -119,14 +130,35 @@ impl ProductIn {
             errs.push(FieldError::new("regime", "code_unknown"));
             LegalRegime::Unapproved
         });
-        let vial_volume = take(&mut errs, Microlitres::parse_ml(&self.vial_volume_ml, "vial_volume_ml"));
-        let storage_min = take(&mut errs, DeciCelsius::parse(&self.storage_min_c, "storage_min_c"));
-        let storage_max = take(&mut errs, DeciCelsius::parse(&self.storage_max_c, "storage_max_c"));
-        let in_use: Option<u32> = take(&mut errs, self.in_use_minutes.trim().parse().map_err(|_| FieldError::new("in_use_minutes", "number_invalid")));
+        let vial_volume = take(
+            &mut errs,
+            Microlitres::parse_ml(&self.vial_volume_ml, "vial_volume_ml"),
+        );
+        let storage_min = take(
+            &mut errs,
+            DeciCelsius::parse(&self.storage_min_c, "storage_min_c"),
+        );
+        let storage_max = take(
+            &mut errs,
+            DeciCelsius::parse(&self.storage_max_c, "storage_max_c"),
+        );
+        let in_use: Option<u32> = take(
+            &mut errs,
+            self.in_use_minutes
+                .trim()
+                .parse()
+                .map_err(|_| FieldError::new("in_use_minutes", "number_invalid")),
+        );
         let tolerance: Option<u32> = if self.excursion_tolerance_minutes.trim().is_empty() {
             Some(0)
         } else {
-            take(&mut errs, self.excursion_tolerance_minutes.trim().parse().map_err(|_| FieldError::new("excursion_tolerance_minutes", "number_invalid")))
+            take(
+                &mut errs,
+                self.excursion_tolerance_minutes
+                    .trim()
+                    .parse()
+                    .map_err(|_| FieldError::new("excursion_tolerance_minutes", "number_invalid")),
+            )
         };
         let endotoxin = match opt(&self.endotoxin_limit) {
             Some(v) => take(&mut errs, Milli::parse(&v, "endotoxin_limit")),
@@ -138,7 +170,10 @@ impl ProductIn {
             Some("exists") => match opt(&self.approved_equivalent_name) {
                 Some(name) => Some(ApprovedEquivalent::Exists { name }),
                 None => {
-                    errs.push(FieldError::new("approved_equivalent_name", "field_required"));
+                    errs.push(FieldError::new(
+                        "approved_equivalent_name",
+                        "field_required",
+                    ));
                     None
                 }
             },
@@ -155,7 +190,11 @@ impl ProductIn {
             }
         });
         let tests = if self.spec_tests.is_empty() {
-            Specification::seed_default().tests.iter().map(|r| r.test).collect()
+            Specification::seed_default()
+                .tests
+                .iter()
+                .map(|r| r.test)
+                .collect()
         } else {
             codes(&self.spec_tests, QcTest::parse, "spec_tests", &mut errs)
         };
@@ -165,16 +204,29 @@ impl ProductIn {
                 .map(|test| Requirement {
                     test,
                     criterion: match test {
-                        QcTest::Endotoxin => Criterion::AtMost { limit: endotoxin.unwrap_or(Milli(500)), unit: "EU/mL".into() },
+                        QcTest::Endotoxin => Criterion::AtMost {
+                            limit: endotoxin.unwrap_or(Milli(500)),
+                            unit: "EU/mL".into(),
+                        },
                         QcTest::ExosomeMarkers => Criterion::Positive,
-                        QcTest::ParticleCount | QcTest::ProteinConcentration => Criterion::AtLeast { limit: Milli(0), unit: "per_ml".into() },
+                        QcTest::ParticleCount | QcTest::ProteinConcentration => {
+                            Criterion::AtLeast {
+                                limit: Milli(0),
+                                unit: "per_ml".into(),
+                            }
+                        }
                         _ => Criterion::Negative,
                     },
                 })
                 .collect(),
         };
-        let (Some(vial_volume), Some(storage_min), Some(storage_max), Some(in_use), Some(tolerance)) =
-            (vial_volume, storage_min, storage_max, in_use, tolerance)
+        let (
+            Some(vial_volume),
+            Some(storage_min),
+            Some(storage_max),
+            Some(in_use),
+            Some(tolerance),
+        ) = (vial_volume, storage_min, storage_max, in_use, tolerance)
         else {
             return Err(errs);
         };
@@ -206,7 +258,11 @@ impl ProductIn {
         if let Err(more) = facts.validate() {
             errs.extend(more);
         }
-        if errs.is_empty() { Ok(facts) } else { Err(errs) }
+        if errs.is_empty() {
+            Ok(facts)
+        } else {
+            Err(errs)
+        }
     }
 
     /// The form values of an existing product (to revise it).
@@ -242,22 +298,42 @@ impl ProductIn {
                 _ => None,
             },
             foreign_safety_info: f.foreign_safety_info.clone(),
-            endotoxin_limit: f.spec.requirement(QcTest::Endotoxin).and_then(|r| match &r.criterion {
-                Criterion::AtMost { limit, .. } => Some(limit.to_string()),
-                _ => None,
+            endotoxin_limit: f.spec.requirement(QcTest::Endotoxin).and_then(|r| {
+                match &r.criterion {
+                    Criterion::AtMost { limit, .. } => Some(limit.to_string()),
+                    _ => None,
+                }
             }),
-            spec_tests: f.spec.tests.iter().map(|r| r.test.as_str().to_string()).collect(),
+            spec_tests: f
+                .spec
+                .tests
+                .iter()
+                .map(|r| r.test.as_str().to_string())
+                .collect(),
         }
     }
 }
 
-pub async fn create_product(state: &AppState, p: &Principal, input: &ProductIn) -> Result<Product, ApiError> {
+pub async fn create_product(
+    state: &AppState,
+    p: &Principal,
+    input: &ProductIn,
+) -> Result<Product, ApiError> {
     p.require(Permission::SupplyWrite)?;
     let facts = input.parse().map_err(ApiError::fields)?;
-    Ok(state.store.create_product(&p.actor(), p.clinic.id, &facts).await?)
+    Ok(state
+        .store
+        .create_product(&p.actor(), p.clinic.id, &facts)
+        .await?)
 }
 
-pub async fn revise_product(state: &AppState, p: &Principal, id: Uuid, input: &ProductIn, reason: &str) -> Result<Product, ApiError> {
+pub async fn revise_product(
+    state: &AppState,
+    p: &Principal,
+    id: Uuid,
+    input: &ProductIn,
+    reason: &str,
+) -> Result<Product, ApiError> {
     p.require(Permission::SupplyWrite)?;
     let mut errs = match input.parse() {
         Ok(_) => Vec::new(),
@@ -270,7 +346,10 @@ pub async fn revise_product(state: &AppState, p: &Principal, id: Uuid, input: &P
         return Err(ApiError::fields(errs));
     }
     let facts = input.parse().map_err(ApiError::fields)?;
-    Ok(state.store.revise_product(&p.actor(), p.clinic.id, id, &facts, reason.trim()).await?)
+    Ok(state
+        .store
+        .revise_product(&p.actor(), p.clinic.id, id, &facts, reason.trim())
+        .await?)
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -284,26 +363,46 @@ pub struct LocationIn {
     pub max_c: String,
 }
 
-pub async fn create_location(state: &AppState, p: &Principal, input: &LocationIn) -> Result<Location, ApiError> {
+pub async fn create_location(
+    state: &AppState,
+    p: &Principal,
+    input: &LocationIn,
+) -> Result<Location, ApiError> {
     p.require(Permission::SupplyWrite)?;
     let mut errs = Vec::new();
     if let Err(e) = validate_code(input.code.trim()) {
         errs.push(FieldError::new("location_code", e.code));
     }
-    let name = jousei_core::text::required_name(&input.name, "name", 100).map_err(|e| errs.push(e)).ok();
-    let min = DeciCelsius::parse(&input.min_c, "min_c").map_err(|e| errs.push(e)).ok();
-    let max = DeciCelsius::parse(&input.max_c, "max_c").map_err(|e| errs.push(e)).ok();
+    let name = jousei_core::text::required_name(&input.name, "name", 100)
+        .map_err(|e| errs.push(e))
+        .ok();
+    let min = DeciCelsius::parse(&input.min_c, "min_c")
+        .map_err(|e| errs.push(e))
+        .ok();
+    let max = DeciCelsius::parse(&input.max_c, "max_c")
+        .map_err(|e| errs.push(e))
+        .ok();
     if let (Some(a), Some(b)) = (min, max)
         && a > b
     {
         errs.push(FieldError::new("max_c", "storage_range_inverted"));
     }
-    let (Some(name), Some(min_temp), Some(max_temp), true) = (name, min, max, errs.is_empty()) else {
+    let (Some(name), Some(min_temp), Some(max_temp), true) = (name, min, max, errs.is_empty())
+    else {
         return Err(ApiError::fields(errs));
     };
     Ok(state
         .store
-        .create_location(&p.actor(), p.clinic.id, &NewLocation { code: input.code.trim().to_string(), name, min_temp, max_temp })
+        .create_location(
+            &p.actor(),
+            p.clinic.id,
+            &NewLocation {
+                code: input.code.trim().to_string(),
+                name,
+                min_temp,
+                max_temp,
+            },
+        )
         .await?)
 }
 
@@ -324,7 +423,11 @@ pub struct ReceiveIn {
     pub supplier_ref: Option<String>,
 }
 
-pub async fn receive_lot(state: &AppState, p: &Principal, input: &ReceiveIn) -> Result<Lot, ApiError> {
+pub async fn receive_lot(
+    state: &AppState,
+    p: &Principal,
+    input: &ReceiveIn,
+) -> Result<Lot, ApiError> {
     p.require(Permission::LotReceive)?;
     let today = clinic_today(p);
     let mut errs: Vec<SubError> = Vec::new();
@@ -335,7 +438,8 @@ pub async fn receive_lot(state: &AppState, p: &Principal, input: &ReceiveIn) -> 
     if let Some(raw) = &scan {
         match jousei_core::barcode::parse_scan(raw, today) {
             Err(e) => {
-                let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code()).with_field("scan");
+                let mut err =
+                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code()).with_field("scan");
                 err.args = barcode_args(&e);
                 return Err(err);
             }
@@ -350,17 +454,30 @@ pub async fn receive_lot(state: &AppState, p: &Principal, input: &ReceiveIn) -> 
                 if let Some(g) = &s.gtin {
                     product = state.store.product_by_gtin(p.clinic.id, g).await?;
                     if product.is_none() {
-                        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "product_gtin_unknown").with_field("scan").with_arg("gtin", g));
+                        return Err(ApiError::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            "product_gtin_unknown",
+                        )
+                        .with_field("scan")
+                        .with_arg("gtin", g));
                     }
                 } else if let Some(code) = &s.internal_product_id {
                     product = state.store.product_by_code(p.clinic.id, code).await?;
                     if product.is_none() {
-                        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "product_code_unknown").with_field("scan").with_arg("code", code));
+                        return Err(ApiError::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            "product_code_unknown",
+                        )
+                        .with_field("scan")
+                        .with_arg("code", code));
                     }
                 }
                 if let Some(l) = &s.lot {
                     if lot_number.as_ref().is_some_and(|t| t != l) {
-                        errs.push(SubError { field: Some("lot_number"), ..SubError::new("scan_field_mismatch") });
+                        errs.push(SubError {
+                            field: Some("lot_number"),
+                            ..SubError::new("scan_field_mismatch")
+                        });
                     }
                     lot_number = Some(l.clone());
                 }
@@ -372,9 +489,15 @@ pub async fn receive_lot(state: &AppState, p: &Principal, input: &ReceiveIn) -> 
     }
     if let Some(typed) = opt(&input.expiry) {
         match typed.parse::<Date>() {
-            Ok(d) if expiry.is_some_and(|e| e != d) => errs.push(SubError { field: Some("expiry"), ..SubError::new("scan_field_mismatch") }),
+            Ok(d) if expiry.is_some_and(|e| e != d) => errs.push(SubError {
+                field: Some("expiry"),
+                ..SubError::new("scan_field_mismatch")
+            }),
             Ok(d) => expiry = Some(d),
-            Err(_) => errs.push(SubError { field: Some("expiry"), ..SubError::new("date_invalid") }),
+            Err(_) => errs.push(SubError {
+                field: Some("expiry"),
+                ..SubError::new("date_invalid")
+            }),
         }
     }
     if let Some(pid) = opt(&input.product_id) {
@@ -382,37 +505,80 @@ pub async fn receive_lot(state: &AppState, p: &Principal, input: &ReceiveIn) -> 
             Ok(id) => {
                 let typed = state.store.product(p.clinic.id, id).await?;
                 match (&product, typed) {
-                    (Some(a), Some(b)) if a.id != b.id => errs.push(SubError { field: Some("product_id"), ..SubError::new("scan_field_mismatch") }),
+                    (Some(a), Some(b)) if a.id != b.id => errs.push(SubError {
+                        field: Some("product_id"),
+                        ..SubError::new("scan_field_mismatch")
+                    }),
                     (None, Some(b)) => product = Some(b),
-                    (_, None) => errs.push(SubError { field: Some("product_id"), ..SubError::new("product_not_found") }),
+                    (_, None) => errs.push(SubError {
+                        field: Some("product_id"),
+                        ..SubError::new("product_not_found")
+                    }),
                     _ => {}
                 }
             }
-            Err(_) => errs.push(SubError { field: Some("product_id"), ..SubError::new("product_not_found") }),
+            Err(_) => errs.push(SubError {
+                field: Some("product_id"),
+                ..SubError::new("product_not_found")
+            }),
         }
     }
     if product.is_none() && !errs.iter().any(|e| e.field == Some("product_id")) {
-        errs.push(SubError { field: Some("product_id"), ..SubError::new("field_required") });
+        errs.push(SubError {
+            field: Some("product_id"),
+            ..SubError::new("field_required")
+        });
     }
-    let lot_ok = lot_number.as_deref().is_some_and(|l| (1..=20).contains(&l.chars().count()) && !l.chars().any(char::is_control));
+    let lot_ok = lot_number
+        .as_deref()
+        .is_some_and(|l| (1..=20).contains(&l.chars().count()) && !l.chars().any(char::is_control));
     if !lot_ok {
-        errs.push(SubError { field: Some("lot_number"), ..SubError::new(if lot_number.is_none() { "field_required" } else { "lot_number_invalid" }) });
+        errs.push(SubError {
+            field: Some("lot_number"),
+            ..SubError::new(if lot_number.is_none() {
+                "field_required"
+            } else {
+                "lot_number_invalid"
+            })
+        });
     }
     if expiry.is_none() && !errs.iter().any(|e| e.field == Some("expiry")) {
-        errs.push(SubError { field: Some("expiry"), ..SubError::new("field_required") });
+        errs.push(SubError {
+            field: Some("expiry"),
+            ..SubError::new("field_required")
+        });
     }
-    let vials: Option<i64> = input.vials.trim().parse().ok().filter(|v| (1..=10_000).contains(v));
+    let vials: Option<i64> = input
+        .vials
+        .trim()
+        .parse()
+        .ok()
+        .filter(|v| (1..=10_000).contains(v));
     if vials.is_none() {
-        errs.push(SubError { field: Some("vials"), ..SubError::new("quantity_invalid") });
+        errs.push(SubError {
+            field: Some("vials"),
+            ..SubError::new("quantity_invalid")
+        });
     }
     let location_id = input.location_id.trim().parse::<Uuid>().ok();
     if location_id.is_none() {
-        errs.push(SubError { field: Some("location_id"), ..SubError::new("field_required") });
+        errs.push(SubError {
+            field: Some("location_id"),
+            ..SubError::new("field_required")
+        });
     }
-    let (Some(product), Some(lot_number), Some(expiry), Some(vials), Some(location_id), true) =
-        (product, lot_number, expiry, vials, location_id, errs.is_empty())
-    else {
-        let first = errs.first().cloned().unwrap_or_else(|| SubError::new("invalid_request"));
+    let (Some(product), Some(lot_number), Some(expiry), Some(vials), Some(location_id), true) = (
+        product,
+        lot_number,
+        expiry,
+        vials,
+        location_id,
+        errs.is_empty(),
+    ) else {
+        let first = errs
+            .first()
+            .cloned()
+            .unwrap_or_else(|| SubError::new("invalid_request"));
         let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, first.code);
         e.field = first.field;
         e.errors = errs;
@@ -420,7 +586,19 @@ pub async fn receive_lot(state: &AppState, p: &Principal, input: &ReceiveIn) -> 
     };
     Ok(state
         .store
-        .receive_lot(&p.actor(), p.clinic.id, &NewLot { product_id: product.id, lot_number, expiry, location_id, vials, supplier_ref: opt(&input.supplier_ref), scan_raw: scan })
+        .receive_lot(
+            &p.actor(),
+            p.clinic.id,
+            &NewLot {
+                product_id: product.id,
+                lot_number,
+                expiry,
+                location_id,
+                vials,
+                supplier_ref: opt(&input.supplier_ref),
+                scan_raw: scan,
+            },
+        )
         .await?)
 }
 
@@ -463,8 +641,15 @@ pub struct LotView {
 
 pub async fn lot_view(state: &AppState, p: &Principal, id: Uuid) -> Result<LotView, ApiError> {
     p.require(Permission::SupplyRead)?;
-    let lot = state.store.lot(p.clinic.id, id).await?.ok_or_else(ApiError::not_found)?;
-    let versions = state.store.product_versions(p.clinic.id, lot.product_id).await?;
+    let lot = state
+        .store
+        .lot(p.clinic.id, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let versions = state
+        .store
+        .product_versions(p.clinic.id, lot.product_id)
+        .await?;
     let product = versions
         .iter()
         .find(|v| v.version == lot.product_version)
@@ -488,7 +673,13 @@ pub async fn lot_view(state: &AppState, p: &Principal, id: Uuid) -> Result<LotVi
         Ok(_) => Vec::new(),
         Err(r) => r,
     };
-    let stock = state.store.stock(p.clinic.id).await?.into_iter().filter(|s| s.lot.id == id).collect();
+    let stock = state
+        .store
+        .stock(p.clinic.id)
+        .await?
+        .into_iter()
+        .filter(|s| s.lot.id == id)
+        .collect();
     Ok(LotView {
         unavailable: jousei_core::supply::lot::unavailability(lot.state, lot.expiry, today),
         expired: jousei_core::supply::lot::is_expired(lot.expiry, today),
@@ -513,7 +704,10 @@ fn refusal_error(refusals: Vec<Refusal>, code: &'static str) -> ApiError {
             .map(|r| SubError {
                 code: r.code,
                 field: None,
-                args: r.test.map(|t| vec![("test", t.as_str().to_string())]).unwrap_or_default(),
+                args: r
+                    .test
+                    .map(|t| vec![("test", t.as_str().to_string())])
+                    .unwrap_or_default(),
             })
             .collect(),
     )
@@ -535,11 +729,22 @@ pub async fn change_lot(
     })?;
     if action == LotAction::Release {
         let Some(pw) = password.filter(|s| !s.is_empty()) else {
-            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "password_confirmation_required").with_field("password"));
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "password_confirmation_required",
+            )
+            .with_field("password"));
         };
-        let creds = state.store.user_credentials(&p.user.login).await?.ok_or_else(ApiError::unauthenticated)?;
+        let creds = state
+            .store
+            .user_credentials(&p.user.login)
+            .await?
+            .ok_or_else(ApiError::unauthenticated)?;
         if !verify_password_async(pw.to_string(), creds.password_hash).await {
-            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "password_incorrect").with_field("password"));
+            return Err(
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "password_incorrect")
+                    .with_field("password"),
+            );
         }
     }
     let view = lot_view(state, p, id).await?;
@@ -553,10 +758,13 @@ pub async fn change_lot(
     };
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     let t = transition(&facts, action, reason).map_err(|r| {
-        refusal_error(r, match action {
-            LotAction::Release => "lot_release_refused",
-            _ => "lot_transition_refused",
-        })
+        refusal_error(
+            r,
+            match action {
+                LotAction::Release => "lot_release_refused",
+                _ => "lot_transition_refused",
+            },
+        )
     })?;
     let evidence = serde_json::json!({
         "seen_at": jiff::Timestamp::now().to_string(),
@@ -568,14 +776,18 @@ pub async fn change_lot(
     });
     Ok(state
         .store
-        .change_lot(&p.actor(), p.clinic.id, &LotChange {
-            lot_id: id,
-            action,
-            expected_state: view.lot.state,
-            transition: t,
-            reason: reason.map(str::to_string),
-            evidence,
-        })
+        .change_lot(
+            &p.actor(),
+            p.clinic.id,
+            &LotChange {
+                lot_id: id,
+                action,
+                expected_state: view.lot.state,
+                transition: t,
+                reason: reason.map(str::to_string),
+                evidence,
+            },
+        )
         .await?)
 }
 
@@ -623,31 +835,61 @@ pub fn parse_results(input: &[ResultIn]) -> Result<Vec<QcResult>, Vec<FieldError
         if method.is_empty() {
             errs.push(FieldError::new("method", "field_required"));
         }
-        let tested_on = r.tested_on.trim().parse::<Date>().map_err(|_| errs.push(FieldError::new("tested_on", "date_invalid"))).ok();
+        let tested_on = r
+            .tested_on
+            .trim()
+            .parse::<Date>()
+            .map_err(|_| errs.push(FieldError::new("tested_on", "date_invalid")))
+            .ok();
         if let (Some(test), Some(outcome), Some(tested_on)) = (test, outcome, tested_on) {
-            out.push(QcResult { test, method: method.to_string(), outcome, tested_on });
+            out.push(QcResult {
+                test,
+                method: method.to_string(),
+                outcome,
+                tested_on,
+            });
         }
     }
     if errs.is_empty() { Ok(out) } else { Err(errs) }
 }
 
-pub async fn add_results(state: &AppState, p: &Principal, lot_id: Uuid, input: &[ResultIn], certificate_id: Option<Uuid>) -> Result<(), ApiError> {
+pub async fn add_results(
+    state: &AppState,
+    p: &Principal,
+    lot_id: Uuid,
+    input: &[ResultIn],
+    certificate_id: Option<Uuid>,
+) -> Result<(), ApiError> {
     p.require(Permission::LotReceive)?;
     let results = parse_results(input).map_err(ApiError::fields)?;
-    state.store.add_qc_results(&p.actor(), p.clinic.id, lot_id, &results, certificate_id).await?;
+    state
+        .store
+        .add_qc_results(&p.actor(), p.clinic.id, lot_id, &results, certificate_id)
+        .await?;
     Ok(())
 }
 
 /// Largest certificate document accepted.
 pub const CERTIFICATE_MAX: usize = 20 * 1024 * 1024;
 
-pub async fn add_certificate(state: &AppState, p: &Principal, lot_id: Uuid, filename: &str, content_type: &str, data: Vec<u8>) -> Result<Certificate, ApiError> {
+pub async fn add_certificate(
+    state: &AppState,
+    p: &Principal,
+    lot_id: Uuid,
+    filename: &str,
+    content_type: &str,
+    data: Vec<u8>,
+) -> Result<Certificate, ApiError> {
     p.require(Permission::LotReceive)?;
     if data.is_empty() {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "file_empty").with_field("file"));
+        return Err(
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "file_empty").with_field("file"),
+        );
     }
     if data.len() > CERTIFICATE_MAX {
-        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").with_field("file"));
+        return Err(
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").with_field("file"),
+        );
     }
     let allowed = ["application/pdf", "image/png", "image/jpeg"];
     let sniffed = if data.starts_with(b"%PDF") {
@@ -659,15 +901,38 @@ pub async fn add_certificate(state: &AppState, p: &Principal, lot_id: Uuid, file
     } else {
         ""
     };
-    if sniffed.is_empty() || (!content_type.is_empty() && allowed.contains(&content_type) && content_type != sniffed) {
-        return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "file_type_unsupported").with_field("file"));
+    if sniffed.is_empty()
+        || (!content_type.is_empty() && allowed.contains(&content_type) && content_type != sniffed)
+    {
+        return Err(
+            ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "file_type_unsupported")
+                .with_field("file"),
+        );
     }
-    let name: String = filename.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(200).collect();
-    let name = if name.trim().is_empty() { "certificate".to_string() } else { name };
+    let name: String = filename
+        .chars()
+        .filter(|c| !c.is_control() && *c != '/' && *c != '\\')
+        .take(200)
+        .collect();
+    let name = if name.trim().is_empty() {
+        "certificate".to_string()
+    } else {
+        name
+    };
     let sha256 = hex::encode(Sha256::digest(&data));
     Ok(state
         .store
-        .add_certificate(&p.actor(), p.clinic.id, lot_id, &NewCertificate { filename: name, content_type: sniffed.to_string(), sha256, data })
+        .add_certificate(
+            &p.actor(),
+            p.clinic.id,
+            lot_id,
+            &NewCertificate {
+                filename: name,
+                content_type: sniffed.to_string(),
+                sha256,
+                data,
+            },
+        )
         .await?)
 }
 
@@ -686,7 +951,11 @@ pub struct MovementIn {
     pub witness: Option<String>,
 }
 
-pub async fn record_movement(state: &AppState, p: &Principal, input: &MovementIn) -> Result<(), ApiError> {
+pub async fn record_movement(
+    state: &AppState,
+    p: &Principal,
+    input: &MovementIn,
+) -> Result<(), ApiError> {
     p.require(Permission::StockMove)?;
     let mut errs = Vec::new();
     let kind = match MovementKind::parse(&input.kind) {
@@ -696,15 +965,37 @@ pub async fn record_movement(state: &AppState, p: &Principal, input: &MovementIn
             None
         }
     };
-    let lot_id = input.lot_id.trim().parse::<Uuid>().map_err(|_| errs.push(FieldError::new("lot_id", "field_required"))).ok();
-    let location_id = input.location_id.trim().parse::<Uuid>().map_err(|_| errs.push(FieldError::new("location_id", "field_required"))).ok();
-    let quantity = input.quantity.trim().parse::<i64>().map_err(|_| errs.push(FieldError::new("quantity", "quantity_invalid"))).ok();
+    let lot_id = input
+        .lot_id
+        .trim()
+        .parse::<Uuid>()
+        .map_err(|_| errs.push(FieldError::new("lot_id", "field_required")))
+        .ok();
+    let location_id = input
+        .location_id
+        .trim()
+        .parse::<Uuid>()
+        .map_err(|_| errs.push(FieldError::new("location_id", "field_required")))
+        .ok();
+    let quantity = input
+        .quantity
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| errs.push(FieldError::new("quantity", "quantity_invalid")))
+        .ok();
     let to_location_id = match opt(&input.to_location_id) {
-        Some(t) => t.parse::<Uuid>().map_err(|_| errs.push(FieldError::new("to_location", "destination_invalid"))).ok(),
+        Some(t) => t
+            .parse::<Uuid>()
+            .map_err(|_| errs.push(FieldError::new("to_location", "destination_invalid")))
+            .ok(),
         None => None,
     };
     let witness_id = match opt(&input.witness) {
-        Some(login) => match state.store.user_credentials(&login.to_ascii_lowercase()).await? {
+        Some(login) => match state
+            .store
+            .user_credentials(&login.to_ascii_lowercase())
+            .await?
+        {
             Some(c) => Some(c.user.id),
             None => {
                 errs.push(FieldError::new("witness", "witness_invalid"));
@@ -713,11 +1004,25 @@ pub async fn record_movement(state: &AppState, p: &Principal, input: &MovementIn
         },
         None => None,
     };
-    let (Some(kind), Some(lot_id), Some(location_id), Some(quantity), true) = (kind, lot_id, location_id, quantity, errs.is_empty()) else {
+    let (Some(kind), Some(lot_id), Some(location_id), Some(quantity), true) =
+        (kind, lot_id, location_id, quantity, errs.is_empty())
+    else {
         return Err(ApiError::fields(errs));
     };
-    let m = NewMovement { lot_id, location_id, kind, quantity, to_location_id, reason: opt(&input.reason), witness_id };
-    match state.store.record_movement(&p.actor(), p.clinic.id, &m).await {
+    let m = NewMovement {
+        lot_id,
+        location_id,
+        kind,
+        quantity,
+        to_location_id,
+        reason: opt(&input.reason),
+        witness_id,
+    };
+    match state
+        .store
+        .record_movement(&p.actor(), p.clinic.id, &m)
+        .await
+    {
         Ok(()) => Ok(()),
         Err(MovementError::Invalid(e)) => Err(ApiError::fields(e)),
         Err(MovementError::Store(e)) => Err(e.into()),
@@ -736,18 +1041,31 @@ pub struct ProductStock {
     pub unavailable: i64,
 }
 
-pub fn stock_per_product(products: &[Product], stock: &[StockRow], today: Date) -> Vec<ProductStock> {
+pub fn stock_per_product(
+    products: &[Product],
+    stock: &[StockRow],
+    today: Date,
+) -> Vec<ProductStock> {
     products
         .iter()
         .map(|p| {
             let lines: Vec<&StockRow> = stock.iter().filter(|s| s.lot.product_id == p.id).collect();
             let available: i64 = lines
                 .iter()
-                .filter(|s| jousei_core::supply::lot::unavailability(s.lot.state, s.lot.expiry, today).is_none())
+                .filter(|s| {
+                    jousei_core::supply::lot::unavailability(s.lot.state, s.lot.expiry, today)
+                        .is_none()
+                })
                 .map(|s| s.vials)
                 .sum();
             let total: i64 = lines.iter().map(|s| s.vials).sum();
-            ProductStock { product_id: p.id, code: p.facts.code.clone(), name: p.facts.name.clone(), available, unavailable: total - available }
+            ProductStock {
+                product_id: p.id,
+                code: p.facts.code.clone(),
+                name: p.facts.name.clone(),
+                available,
+                unavailable: total - available,
+            }
         })
         .collect()
 }
@@ -771,14 +1089,21 @@ pub struct Dashboard {
 pub async fn dashboard(state: &AppState, p: &Principal, days: i64) -> Result<Dashboard, ApiError> {
     p.require(Permission::SupplyRead)?;
     let today = clinic_today(p);
-    let horizon = today.checked_add(jiff::Span::new().days(days.clamp(1, 365))).unwrap_or(today);
+    let horizon = today
+        .checked_add(jiff::Span::new().days(days.clamp(1, 365)))
+        .unwrap_or(today);
     let lots = state.store.lots(p.clinic.id).await?;
     let stock = state.store.stock(p.clinic.id).await?;
     let products = state.store.products(p.clinic.id).await?;
     let in_stock = |id: Uuid| stock.iter().any(|s| s.lot.id == id && s.vials > 0);
     let mut expiring: Vec<Lot> = lots
         .iter()
-        .filter(|l| l.state == LotState::Released && l.expiry >= today && l.expiry <= horizon && in_stock(l.id))
+        .filter(|l| {
+            l.state == LotState::Released
+                && l.expiry >= today
+                && l.expiry <= horizon
+                && in_stock(l.id)
+        })
         .cloned()
         .collect();
     expiring.sort_by_key(|l| l.expiry);
@@ -786,9 +1111,233 @@ pub async fn dashboard(state: &AppState, p: &Principal, days: i64) -> Result<Das
         today: today.to_string(),
         expiring_within_days: days,
         expiring,
-        on_hold: lots.iter().filter(|l| l.state == LotState::OnHold).cloned().collect(),
-        quarantined: lots.iter().filter(|l| l.state == LotState::Quarantined).cloned().collect(),
+        on_hold: lots
+            .iter()
+            .filter(|l| l.state == LotState::OnHold)
+            .cloned()
+            .collect(),
+        quarantined: lots
+            .iter()
+            .filter(|l| l.state == LotState::Quarantined)
+            .cloned()
+            .collect(),
         open_excursions: state.store.excursions(p.clinic.id, true).await?,
         stock: stock_per_product(&products, &stock, today),
     })
+}
+
+/// Reads a logger file's bytes: UTF-8 (with or without BOM), or Shift_JIS as
+/// many Japanese data loggers export.
+pub fn decode_logger_text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => {
+            let (text, _, _) = encoding_rs::SHIFT_JIS.decode(bytes);
+            text.into_owned()
+        }
+    }
+}
+
+/// The outcome of importing a logger file, with what a person must see.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ImportResult {
+    #[schema(value_type = Object)]
+    pub outcome: ImportOutcome,
+    /// Runs outside the range within the tolerance (shown, not held).
+    pub brief_deviations: usize,
+    /// Silences between readings longer than an hour (temperature unknown).
+    pub gaps: usize,
+}
+
+/// Largest logger file accepted.
+pub const LOGGER_MAX: usize = 16 * 1024 * 1024;
+
+/// Imports a data-logger CSV for a location. Each excursion (a run outside
+/// the location's range longer than a product's tolerance) holds the lots
+/// of that product stored there since before it ended.
+pub async fn import_logger(
+    state: &AppState,
+    p: &Principal,
+    location_id: Uuid,
+    filename: &str,
+    bytes: &[u8],
+) -> Result<ImportResult, ApiError> {
+    use jousei_core::supply::coldchain::{Limits, Side, analyse, parse_logger_csv};
+    p.require(Permission::ColdChainAck)?;
+    if bytes.len() > LOGGER_MAX {
+        return Err(
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").with_field("file"),
+        );
+    }
+    let locations = state.store.locations(p.clinic.id).await?;
+    let location = locations
+        .into_iter()
+        .find(|l| l.id == location_id)
+        .ok_or_else(|| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "location_not_found")
+                .with_field("location_id")
+        })?;
+    let zone = jiff::tz::TimeZone::get(&p.clinic.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let text = decode_logger_text(bytes);
+    let file = parse_logger_csv(&text, &zone).map_err(|e| {
+        let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code()).with_field("file");
+        err.args = vec![
+            ("line", e.line().map(|l| l.to_string()).unwrap_or_default()),
+            (
+                "column",
+                e.column().map(|c| c.to_string()).unwrap_or_default(),
+            ),
+        ];
+        err
+    })?;
+    // Lots stored here now, with their product's tolerance and when they came.
+    let stock = state.store.stock(p.clinic.id).await?;
+    let products = state.store.products(p.clinic.id).await?;
+    let mut here: Vec<(Uuid, u32, jiff::Timestamp)> = Vec::new();
+    for line in stock
+        .iter()
+        .filter(|s| s.location_id == location.id && s.vials > 0)
+    {
+        let tolerance = products
+            .iter()
+            .find(|pr| pr.id == line.lot.product_id)
+            .map(|pr| pr.facts.excursion_tolerance_minutes)
+            .unwrap_or(0);
+        let arrived = state
+            .store
+            .movements(p.clinic.id, Some(line.lot.id), 10_000)
+            .await?
+            .into_iter()
+            .filter(|m| m.location_code == location.code && m.delta > 0)
+            .map(|m| m.at.0)
+            .min()
+            .unwrap_or(line.lot.received_at.0);
+        here.push((line.lot.id, tolerance, arrived));
+    }
+    let min_tolerance = here.iter().map(|h| h.1).min().unwrap_or(0);
+    let analysis = analyse(
+        &file.readings,
+        &Limits::new(location.min_temp, location.max_temp, min_tolerance),
+    );
+    let excursions = analysis
+        .excursions
+        .iter()
+        .map(|e| NewExcursion {
+            start_at: jousei_store::Ts::from(e.start),
+            end_at: jousei_store::Ts::from(e.end),
+            minutes: e.duration_minutes,
+            extreme: e.extreme,
+            direction: match e.side {
+                Side::Above => "above",
+                Side::Below => "below",
+                Side::Both => "both",
+            },
+            lot_ids: here
+                .iter()
+                .filter(|(_, tol, arrived)| {
+                    e.duration_minutes > i64::from(*tol) && *arrived <= e.end
+                })
+                .map(|(id, _, _)| *id)
+                .collect(),
+        })
+        .collect();
+    let name: String = filename
+        .chars()
+        .filter(|c| !c.is_control() && *c != '/' && *c != '\\')
+        .take(200)
+        .collect();
+    let outcome = state
+        .store
+        .import_temperatures(
+            &p.actor(),
+            p.clinic.id,
+            &NewTemperatureImport {
+                location_id: location.id,
+                filename: if name.trim().is_empty() {
+                    "logger.csv".into()
+                } else {
+                    name
+                },
+                sha256: hex::encode(Sha256::digest(bytes)),
+                device: file.device_id.clone(),
+                readings: file
+                    .readings
+                    .iter()
+                    .map(|r| (jousei_store::Ts::from(r.at), r.temp))
+                    .collect(),
+                excursions,
+            },
+        )
+        .await?;
+    Ok(ImportResult {
+        outcome,
+        brief_deviations: analysis.deviations.len(),
+        gaps: analysis.gaps.len(),
+    })
+}
+
+/// Acknowledges an excursion with a comment; the lots it held stay on hold
+/// until a quality user lifts each hold with a reason.
+pub async fn acknowledge_excursion(
+    state: &AppState,
+    p: &Principal,
+    id: Uuid,
+    comment: &str,
+) -> Result<(), ApiError> {
+    p.require(Permission::ColdChainAck)?;
+    let comment = comment.trim();
+    if comment.is_empty() {
+        return Err(
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "comment_required")
+                .with_field("comment"),
+        );
+    }
+    Ok(state
+        .store
+        .acknowledge_excursion(&p.actor(), p.clinic.id, id, comment)
+        .await?)
+}
+
+/// The chart of an import (SVG), with the location's band and excursions.
+pub async fn import_chart(
+    state: &AppState,
+    p: &Principal,
+    import_id: Uuid,
+) -> Result<String, ApiError> {
+    use jousei_core::supply::coldchain::{Limits, Reading, analyse, chart_svg};
+    p.require(Permission::SupplyRead)?;
+    let imports = state.store.temperature_imports(p.clinic.id, None).await?;
+    let import = imports
+        .into_iter()
+        .find(|i| i.id == import_id)
+        .ok_or_else(ApiError::not_found)?;
+    let location = state
+        .store
+        .locations(p.clinic.id)
+        .await?
+        .into_iter()
+        .find(|l| l.id == import.location_id)
+        .ok_or_else(ApiError::not_found)?;
+    let readings: Vec<Reading> = state
+        .store
+        .temperature_readings(p.clinic.id, import_id)
+        .await?
+        .into_iter()
+        .map(|(at, temp)| Reading { at: at.0, temp })
+        .collect();
+    let zone = jiff::tz::TimeZone::get(&p.clinic.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let excursions = analyse(
+        &readings,
+        &Limits::new(location.min_temp, location.max_temp, 0),
+    )
+    .excursions;
+    Ok(chart_svg(
+        &readings,
+        location.min_temp,
+        location.max_temp,
+        &excursions,
+        900,
+        320,
+        &zone,
+    ))
 }

@@ -181,8 +181,11 @@ pub struct NewExcursion {
     pub end_at: Ts,
     pub minutes: i64,
     pub extreme: DeciCelsius,
-    /// `above` or `below`.
+    /// `above`, `below` or `both`.
     pub direction: &'static str,
+    /// The lots to hold: those stored there during the excursion whose
+    /// product tolerates less than its duration (decided by the caller).
+    pub lot_ids: Vec<Uuid>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -335,8 +338,8 @@ pub trait SupplyStore: Send + Sync {
         m: &NewMovement,
     ) -> std::result::Result<(), MovementError>;
 
-    /// Stores a logger file's readings and excursions, and puts every lot
-    /// with stock at that location on hold for each excursion.
+    /// Stores a logger file's readings and excursions, and puts each
+    /// excursion's lots on hold (those quarantined or released).
     /// `temperature_import_duplicate` when the same file was imported.
     async fn import_temperatures(
         &self,

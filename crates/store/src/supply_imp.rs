@@ -851,14 +851,6 @@ macro_rules! supply_impl {
                     });
                     qb.build().execute(&mut *tx).await?;
                 }
-                // Lots with stock at this location now.
-                let held: Vec<(uuid::Uuid, String, String)> = sqlx::query_as(
-                    "SELECT l.id, l.lot_number, l.state FROM lots l WHERE l.clinic_id = $1 AND l.id IN (SELECT lot_id FROM stock_movements WHERE location_id = $2 GROUP BY lot_id HAVING SUM(delta) > 0) ORDER BY l.lot_number",
-                )
-                .bind(clinic_id)
-                .bind(location.id)
-                .fetch_all(&mut *tx)
-                .await?;
                 let mut excursion_ids = Vec::new();
                 let mut held_lots = Vec::new();
                 for e in &new.excursions {
@@ -876,13 +868,14 @@ macro_rules! supply_impl {
                         .execute(&mut *tx)
                         .await?;
                     excursion_ids.push(eid);
-                    for (lot_id, lot_number, st) in &held {
+                    for lot_id in &e.lot_ids {
+                        let lot = Self::lot_in(&mut tx, clinic_id, *lot_id).await?;
+                        let (lot_id, lot_number, st) = (&lot.id, &lot.lot_number, lot.state);
                         sqlx::query("INSERT INTO excursion_lots (excursion_id, lot_id) VALUES ($1, $2)")
                             .bind(eid)
                             .bind(lot_id)
                             .execute(&mut *tx)
                             .await?;
-                        let st = state(st)?;
                         if matches!(st, jousei_core::supply::lot::LotState::Quarantined | jousei_core::supply::lot::LotState::Released)
                             && !held_lots.contains(lot_number)
                         {

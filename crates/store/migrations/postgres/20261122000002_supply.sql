@@ -142,7 +142,7 @@ CREATE TABLE excursions (
     end_at           timestamptz NOT NULL,
     minutes          bigint NOT NULL,
     extreme          bigint NOT NULL,
-    direction        text NOT NULL CHECK (direction IN ('above', 'below')),
+    direction        text NOT NULL CHECK (direction IN ('above', 'below', 'both')),
     acknowledged_by  uuid,
     acknowledged_at  timestamptz,
     comment          text

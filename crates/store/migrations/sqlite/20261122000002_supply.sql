@@ -142,7 +142,7 @@ CREATE TABLE excursions (
     end_at           TEXT NOT NULL,
     minutes          INTEGER NOT NULL,
     extreme          INTEGER NOT NULL,
-    direction        TEXT NOT NULL CHECK (direction IN ('above', 'below')),
+    direction        TEXT NOT NULL CHECK (direction IN ('above', 'below', 'both')),
     acknowledged_by  BLOB,
     acknowledged_at  TEXT,
     comment          TEXT

@@ -434,6 +434,7 @@ async fn excursions_hold_lots_until_acknowledged(store: DynStore) {
             minutes: 50,
             extreme: DeciCelsius(-500),
             direction: "above",
+            lot_ids: vec![a.id],
         }],
     };
     let out = store
