@@ -313,6 +313,23 @@ async fn certify(
     Ok(())
 }
 
+/// Receives a lot and files its certificate (complete, or incomplete and
+/// out of specification when `partial`).
+async fn receive_certified(
+    by: &By<'_>,
+    new: NewLot,
+    spec: &Specification,
+    tested_on: Date,
+    partial: bool,
+) -> anyhow::Result<Lot> {
+    let lot = by.store.receive_lot(by.actor, by.clinic, &new).await?;
+    certify(
+        by.store, by.actor, by.clinic, &lot, spec, tested_on, partial,
+    )
+    .await?;
+    Ok(lot)
+}
+
 /// Who acts in the demo, and where.
 struct By<'a> {
     store: &'a DynStore,
@@ -461,14 +478,9 @@ pub async fn seed(
     }
     let dp = &products[0];
     // Released, expiring within the dashboard's 30 days.
-    let soon = store
-        .receive_lot(qa, clinic, &receive(dp, "DP-2608", days(today, 12), &f1, 4))
-        .await?;
-    certify(
-        store,
-        qa,
-        clinic,
-        &soon,
+    let soon = receive_certified(
+        &by,
+        receive(dp, "DP-2608", days(today, 12), &f1, 4),
         &spec_of(dp),
         days(today, -60),
         false,
@@ -484,18 +496,9 @@ pub async fn seed(
     )
     .await?;
     // Released earlier, now past its expiry: never available.
-    let expired = store
-        .receive_lot(
-            qa,
-            clinic,
-            &receive(&products[2], "AD-2605", days(today, -3), &r1, 2),
-        )
-        .await?;
-    certify(
-        store,
-        qa,
-        clinic,
-        &expired,
+    let expired = receive_certified(
+        &by,
+        receive(&products[2], "AD-2605", days(today, -3), &r1, 2),
         &spec_of(&products[2]),
         days(today, -120),
         false,
@@ -519,36 +522,18 @@ pub async fn seed(
         )
         .await?;
     // Quarantined: certificate incomplete and out of specification.
-    let partial = store
-        .receive_lot(
-            qa,
-            clinic,
-            &receive(&products[1], "DDP-2611", days(today, 170), &f1, 10),
-        )
-        .await?;
-    certify(
-        store,
-        qa,
-        clinic,
-        &partial,
+    let partial = receive_certified(
+        &by,
+        receive(&products[1], "DDP-2611", days(today, 170), &f1, 10),
         &spec_of(&products[1]),
         days(today, -2),
         true,
     )
     .await?;
     // Recalled.
-    let recalled = store
-        .receive_lot(
-            qa,
-            clinic,
-            &receive(&products[3], "UC-2607", days(today, 60), &f1, 6),
-        )
-        .await?;
-    certify(
-        store,
-        qa,
-        clinic,
-        &recalled,
+    let recalled = receive_certified(
+        &by,
+        receive(&products[3], "UC-2607", days(today, 60), &f1, 6),
         &spec_of(&products[3]),
         days(today, -90),
         false,
@@ -573,18 +558,9 @@ pub async fn seed(
     )
     .await?;
     // Rejected at receipt: certificate shows a positive virus test.
-    let rejected = store
-        .receive_lot(
-            qa,
-            clinic,
-            &receive(&products[4], "CB-2610", days(today, 150), &f1, 5),
-        )
-        .await?;
-    certify(
-        store,
-        qa,
-        clinic,
-        &rejected,
+    let rejected = receive_certified(
+        &by,
+        receive(&products[4], "CB-2610", days(today, 150), &f1, 5),
         &spec_of(&products[4]),
         days(today, -5),
         false,
@@ -630,18 +606,9 @@ pub async fn seed(
         reason: reason.map(str::to_string),
         witness_id: w,
     };
-    let on_f2 = store
-        .receive_lot(
-            qa,
-            clinic,
-            &receive(&products[7], "UC-EX-2610", days(today, 200), &f2, 8),
-        )
-        .await?;
-    certify(
-        store,
-        qa,
-        clinic,
-        &on_f2,
+    let on_f2 = receive_certified(
+        &by,
+        receive(&products[7], "UC-EX-2610", days(today, 200), &f2, 8),
         &spec_of(&products[7]),
         days(today, -15),
         false,
