@@ -147,10 +147,10 @@ err-barcode_isbt_compound_mismatch = 複合メッセージのデータ構造の�
 err-barcode_today_invalid = 基準日（today）は YYYY-MM-DD の形式で指定してください。
 
 ## スキャンの警告（コードごと）
-warn-barcode_possible_missing_separator = 項目 { $ai } の値「{ $value }」には、区切り文字（GS）が欠けたために次の項目が入り込んでいる可能性があります。ラベルの印字と照合してください。
-warn-barcode_day_zero_date = 項目 { $ai } の日付 { $value } は日が「00」のため、月末日 { $interpreted_as } として読みました。医療用のラベルには実際の日付があるはずです。ラベルと照合してください。
-warn-barcode_missing_associated_ai = 項目 { $ai } には、通常 { $requires } のいずれかが一緒に含まれます。製品コードが読み取れていません。
-warn-barcode_duplicate_ai = 項目 { $ai } の値 { $value } が2回含まれていました（1つとして扱います）。
+warn-barcode_possible_missing_separator = { $ai }の値「{ $value }」には、区切り文字（GS）が欠けたために次の項目が入り込んでいる可能性があります。ラベルの印字と照合してください。
+warn-barcode_day_zero_date = { $ai }の日付 { $value } は日が「00」のため、月末日 { $interpreted_as } として読みました。医療用のラベルには実際の日付があるはずです。ラベルと照合してください。
+warn-barcode_missing_associated_ai = { $ai }には、通常 { $requires } のいずれかが一緒に含まれます。製品コードが読み取れていません。
+warn-barcode_duplicate_ai = { $ai }の値 { $value } が2回含まれていました（1つとして扱います）。
 warn-barcode_fullwidth_normalised = 全角文字を半角として読みました。日本語入力（IME）がオンになっていないか確認してください。
 warn-barcode_expiry_conflict = 有効期限 (17) { $expiry_date } と有効期限日時 (7003) { $expiry_datetime } が一致しません。(7003) を使います。
 

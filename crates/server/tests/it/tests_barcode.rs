@@ -653,8 +653,6 @@ async fn the_scan_page_works_without_javascript_too() {
     assert!(html.contains("data-testid=\"scan-lot\">LOT7<"), "{html}");
     let js = b.get("/assets/scan.js").await;
     assert_eq!(js.status(), 200);
-    let js = b.get("/assets/labels.js").await;
-    assert_eq!(js.status(), 200);
 }
 
 #[tokio::test]
@@ -696,7 +694,7 @@ async fn the_label_page_prints_a_sheet() {
         "names are escaped"
     );
     assert!(html.contains("ラベルシート（3枚）"));
-    assert!(html.contains("src=\"/assets/labels.js\""));
+    assert!(html.contains("data-print data-testid=\"labels-print\""));
     assert!(html.contains("ラベル 3枚を作成しました（V0001 〜 V0003）"));
     let (status, html) = post(form("ロット")).await;
     assert_eq!(status, 422);
