@@ -38,6 +38,8 @@ use crate::pages::Layout;
 
 /// Most labels one request may create (a little over eight A4 sheets).
 pub const MAX_LABELS: usize = 200;
+/// Longest serial (GS1 AI (21): 20 characters).
+const MAX_SERIAL: usize = 20;
 /// Longest product name printed on a label.
 pub const MAX_PRODUCT_NAME: usize = 100;
 /// DataMatrix module sizes accepted, in millimetres.
@@ -675,6 +677,11 @@ fn serials_of(req: &LabelsIn) -> Result<(Vec<String>, &'static str), LabelFailur
                 return Err(
                     LabelFailure::new("label_count_out_of_range", "count").arg("max", MAX_LABELS)
                 );
+            }
+            if first.chars().count() > MAX_SERIAL {
+                // Longer than any serial: let the label rules name the problem (and keep the
+                // number small enough to count up without overflow).
+                return Ok((vec![first.to_string()], "first_serial"));
             }
             Ok((serial_run(first, count)?, "first_serial"))
         }

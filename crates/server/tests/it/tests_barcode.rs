@@ -142,11 +142,20 @@ async fn warnings_are_returned_in_the_callers_language() {
     }
 }
 
+/// data, code, ai, 0-based position, ja detail, en detail.
+type Refusal = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<u64>,
+    &'static str,
+    &'static str,
+);
+
 #[tokio::test]
 async fn refusals_say_what_and_where_in_both_languages() {
     let app = spawn_app().await;
-    // (data, code, ai, 0-based position, ja detail, en detail)
-    let cases: &[(&str, &str, Option<&str>, Option<u64>, &str, &str)] = &[
+    let cases: &[Refusal] = &[
         (
             "]d20112345678901234",
             "barcode_bad_check_digit",
@@ -377,11 +386,18 @@ async fn label_refusals_name_the_field_and_change_nothing() {
             "区切り文字の代わりに送る文字",
         ),
         (
-            with("first_serial", json!("X".repeat(21))),
+            with("first_serial", json!("SERIAL-A")),
             "label_serial_not_numbered",
             "first_serial",
             None,
             "末尾に数字がない",
+        ),
+        (
+            with("first_serial", json!(format!("S{}", "9".repeat(40)))),
+            "label_invalid_field",
+            "first_serial",
+            Some("barcode_field_too_long"),
+            "最大20文字です",
         ),
         (
             with("first_serial", json!("S99999999999999999999")),
