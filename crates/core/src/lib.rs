@@ -9,6 +9,7 @@ pub mod barcode;
 pub mod error;
 pub mod locale;
 pub mod password;
+pub mod patient;
 pub mod role;
 pub mod supply;
 pub mod text;
