@@ -105,6 +105,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::pages::router())
         .merge(crate::disclosure_page::router())
         .merge(crate::barcode_ui::router())
+        .merge(crate::supply_pages::router())
         .merge(api_router)
         .merge(crate::assets::router())
         .layer(middleware::from_fn_with_state(state.clone(), context))
@@ -121,6 +122,12 @@ pub fn router(state: AppState) -> Router {
 
 fn is_api(path: &str) -> bool {
     path.starts_with("/api/") || path == "/healthz" || path == "/readyz"
+}
+
+/// What a person who must change their password may still open.
+fn password_change_allowed(path: &str) -> bool {
+    matches!(path, "/account" | "/account/password" | "/logout" | "/lang" | "/api/v1/me")
+        || path.starts_with("/assets/")
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -244,6 +251,16 @@ async fn context(State(state): State<AppState>, req: Request, next: Next) -> Res
         }
     }
 
+    // A password someone else set must be changed before anything else.
+    if principal.as_ref().is_some_and(|p| p.user.must_change_password)
+        && !password_change_allowed(&path)
+    {
+        let e = ApiError::new(StatusCode::FORBIDDEN, "password_change_required");
+        if is_api(&path) {
+            return e.problem(&state.i18n, locale, &request_id);
+        }
+        return Redirect::to("/account?must_change=1").into_response();
+    }
     req.extensions_mut().insert(ctx);
     let mut resp = next.run(req).await;
     if let Some(PendingProblem(e)) = resp.extensions_mut().remove::<PendingProblem>() {

@@ -16,6 +16,7 @@ pub mod ops;
 pub mod pages;
 pub mod supply_api;
 pub mod supply_ops;
+pub mod supply_pages;
 
 pub use app::{AppState, router, serve};
 pub use config::ServerConfig;

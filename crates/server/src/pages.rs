@@ -100,8 +100,12 @@ fn nav(p: Option<&Principal>, path: &str) -> Vec<NavItem> {
         href: Some("/"),
         current: path == "/",
     }];
+    items.push(NavItem {
+        key: "nav-supply",
+        href: p.can(Permission::SupplyRead).then_some("/supply"),
+        current: path.starts_with("/supply"),
+    });
     for key in [
-        "nav-supply",
         "nav-patients",
         "nav-schedule",
         "nav-chair",
@@ -391,7 +395,7 @@ async fn home(State(state): State<AppState>, Signed(p, ctx): Signed) -> Result<R
         Area {
             title: "nav-supply",
             summary: "home-area-supply",
-            href: None,
+            href: p.can(Permission::SupplyRead).then_some("/supply"),
         },
         Area {
             title: "nav-patients",
@@ -633,7 +637,11 @@ async fn account_page(
     State(state): State<AppState>,
     Signed(p, ctx): Signed,
 ) -> Result<Response, ApiError> {
-    account_with(&state, &p, &ctx, None, None, None).await
+    let flash = p
+        .user
+        .must_change_password
+        .then(|| state.i18n.t(ctx.locale, "account-must-change"));
+    account_with(&state, &p, &ctx, None, None, flash).await
 }
 
 #[derive(Deserialize)]

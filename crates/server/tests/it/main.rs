@@ -13,6 +13,7 @@
 mod harness;
 mod tests_api;
 mod tests_auth;
+mod tests_supply_ui;
 mod tests_supply_api;
 mod tests_barcode;
 
