@@ -430,11 +430,15 @@ async fn user_cmd(cmd: UserCmd) -> anyhow::Result<ExitCode> {
             &NewUser {
                 login: login.to_string(),
                 display_name,
-                password_hash: hash,
+                password_hash: hash.clone(),
                 clinic_id: clinic.id,
                 role,
             },
         )
+        .await?;
+    // Whoever set this password is not the user: it is changed at first sign-in.
+    store
+        .set_password_hash(&actor, clinic.id, u.id, &hash, true)
         .await?;
     println!(
         "user {} created ({}) with role {role} in {}",

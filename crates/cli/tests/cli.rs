@@ -34,7 +34,8 @@ fn tempdir() -> PathBuf {
     d
 }
 
-/// A database with a clinic, three users and a token: 1 + 3 + 1 = 5 entries.
+/// A database with a clinic, three users (each created, then given an
+/// initial password to change) and a token: 1 + 3 × 2 + 1 = 8 entries.
 fn setup(dir: &Path) -> String {
     let url = format!("sqlite://{}", dir.join("jousei.db").display());
     let o = jousei(&["migrate", "--database", &url, "--create"]);
@@ -101,7 +102,7 @@ fn audit_verify_holds_then_catches_tampering() {
     let url = setup(&dir);
     let o = jousei(&["audit", "verify", "--database", &url]);
     assert!(o.status.success(), "{:?}", text(&o));
-    assert_eq!(text(&o).0.trim(), "audit chain holds: 5 entries verified");
+    assert_eq!(text(&o).0.trim(), "audit chain holds: 8 entries verified");
     // --data-dir names the same database.
     let o = jousei(&["audit", "verify", "--data-dir", dir.to_str().unwrap()]);
     assert!(o.status.success());
@@ -124,8 +125,8 @@ fn audit_verify_holds_then_catches_tampering() {
         ),
         (
             "tail removed",
-            "DELETE FROM audit_log WHERE seq = 5;",
-            "audit chain BROKEN at entry 5",
+            "DELETE FROM audit_log WHERE seq = 8;",
+            "audit chain BROKEN at entry 8",
         ),
     ];
     for (name, tamper, expected) in cases {

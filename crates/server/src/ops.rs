@@ -114,13 +114,19 @@ pub async fn create_user(
             &NewUser {
                 login: login.as_str().to_string(),
                 display_name,
-                password_hash: hash,
+                password_hash: hash.clone(),
                 clinic_id: p.clinic.id,
                 role,
             },
         )
         .await?;
-    Ok(user)
+    // The administrator chose this password: the new user changes it at
+    // first sign-in (guideline 6.0).
+    state
+        .store
+        .set_password_hash(&p.actor(), p.clinic.id, user.id, &hash, true)
+        .await?;
+    Ok(User { must_change_password: true, ..user })
 }
 
 /// Changes the principal's own password after checking the current one.
@@ -148,7 +154,7 @@ pub async fn change_password(
     let hash = hash_password_async(new_password.to_string()).await?;
     state
         .store
-        .set_password_hash(&p.actor(), p.clinic.id, p.user.id, &hash)
+        .set_password_hash(&p.actor(), p.clinic.id, p.user.id, &hash, false)
         .await?;
     Ok(())
 }

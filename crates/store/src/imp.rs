@@ -39,6 +39,7 @@ pub(crate) struct UserRow {
     pub display_name: String,
     pub locale: Option<String>,
     pub active: bool,
+    pub must_change_password: bool,
 }
 
 impl From<UserRow> for User {
@@ -49,6 +50,7 @@ impl From<UserRow> for User {
             display_name: r.display_name,
             locale: r.locale.as_deref().and_then(Locale::parse),
             active: r.active,
+            must_change_password: r.must_change_password,
         }
     }
 }
@@ -91,6 +93,7 @@ pub(crate) struct UserRoleRow {
     pub display_name: String,
     pub locale: Option<String>,
     pub active: bool,
+    pub must_change_password: bool,
     pub role: String,
 }
 
@@ -107,6 +110,7 @@ pub(crate) struct SessionRow {
     pub display_name: String,
     pub locale: Option<String>,
     pub active: bool,
+    pub must_change_password: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -187,21 +191,21 @@ pub(crate) const SQL_LIST_CLINICS: &str =
 pub(crate) const SQL_INSERT_USER: &str = "INSERT INTO users (id, login, display_name, password_hash, locale, active, created_at, updated_at) VALUES ($1, $2, $3, $4, NULL, $5, $6, $6)";
 pub(crate) const SQL_UPSERT_GRANT: &str = "INSERT INTO user_clinics (user_id, clinic_id, role, granted_at) VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, clinic_id) DO UPDATE SET role = excluded.role, granted_at = excluded.granted_at";
 pub(crate) const SQL_USER_CREDENTIALS: &str =
-    "SELECT id, login, display_name, locale, active, password_hash FROM users WHERE login = $1";
+    "SELECT id, login, display_name, locale, active, must_change_password, password_hash FROM users WHERE login = $1";
 pub(crate) const SQL_USER_BY_ID: &str =
-    "SELECT id, login, display_name, locale, active FROM users WHERE id = $1";
+    "SELECT id, login, display_name, locale, active, must_change_password FROM users WHERE id = $1";
 pub(crate) const SQL_GRANTS_OF_USER: &str = "SELECT c.id, c.code, c.name, c.name_en, c.time_zone, g.role FROM user_clinics g JOIN clinics c ON c.id = g.clinic_id WHERE g.user_id = $1 ORDER BY c.code";
-pub(crate) const SQL_USERS_IN_CLINIC: &str = "SELECT u.id, u.login, u.display_name, u.locale, u.active, g.role FROM user_clinics g JOIN users u ON u.id = g.user_id WHERE g.clinic_id = $1 ORDER BY u.login";
+pub(crate) const SQL_USERS_IN_CLINIC: &str = "SELECT u.id, u.login, u.display_name, u.locale, u.active, u.must_change_password, g.role FROM user_clinics g JOIN users u ON u.id = g.user_id WHERE g.clinic_id = $1 ORDER BY u.login";
 pub(crate) const SQL_SET_LOCALE: &str =
     "UPDATE users SET locale = $2, updated_at = $3 WHERE id = $1";
 pub(crate) const SQL_SET_PASSWORD: &str =
-    "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1";
+    "UPDATE users SET password_hash = $2, must_change_password = $4, updated_at = $3 WHERE id = $1";
 pub(crate) const SQL_SET_ACTIVE: &str =
     "UPDATE users SET active = $2, updated_at = $3 WHERE id = $1";
 pub(crate) const SQL_USER_IN_CLINIC: &str =
     "SELECT COUNT(*) FROM user_clinics WHERE user_id = $1 AND clinic_id = $2";
 pub(crate) const SQL_INSERT_SESSION: &str = "INSERT INTO sessions (id, token_hash, user_id, clinic_id, csrf_token, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $6, $7)";
-pub(crate) const SQL_SESSION_BY_TOKEN: &str = "SELECT s.id, s.clinic_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, u.id AS user_id, u.login, u.display_name, u.locale, u.active FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1";
+pub(crate) const SQL_SESSION_BY_TOKEN: &str = "SELECT s.id, s.clinic_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, u.id AS user_id, u.login, u.display_name, u.locale, u.active, u.must_change_password FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1";
 pub(crate) const SQL_TOUCH_SESSION: &str =
     "UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2";
 pub(crate) const SQL_SESSION_OWNER: &str = "SELECT user_id, clinic_id FROM sessions WHERE id = $1";
@@ -400,6 +404,7 @@ macro_rules! store_impl {
                     display_name: new.display_name.clone(),
                     locale: None,
                     active: true,
+                    must_change_password: false,
                 })
             }
 
@@ -441,14 +446,14 @@ macro_rules! store_impl {
                 login: &str,
             ) -> $crate::Result<Option<$crate::UserCredentials>> {
                 use $crate::imp::*;
-                let row: Option<(uuid::Uuid, String, String, Option<String>, bool, String)> =
+                let row: Option<(uuid::Uuid, String, String, Option<String>, bool, bool, String)> =
                     sqlx::query_as(SQL_USER_CREDENTIALS)
                         .bind(login)
                         .fetch_optional(&self.pool)
                         .await?;
-                Ok(row.map(|(id, login, display_name, locale, active, password_hash)| {
+                Ok(row.map(|(id, login, display_name, locale, active, must_change_password, password_hash)| {
                     $crate::UserCredentials {
-                        user: UserRow { id, login, display_name, locale, active }.into(),
+                        user: UserRow { id, login, display_name, locale, active, must_change_password }.into(),
                         password_hash,
                     }
                 }))
@@ -493,6 +498,7 @@ macro_rules! store_impl {
                             display_name: r.display_name,
                             locale: r.locale,
                             active: r.active,
+                            must_change_password: r.must_change_password,
                         }
                         .into();
                         Ok((user, role))
@@ -541,6 +547,7 @@ macro_rules! store_impl {
                 clinic_id: uuid::Uuid,
                 user_id: uuid::Uuid,
                 password_hash: &str,
+                must_change: bool,
             ) -> $crate::Result<()> {
                 use $crate::imp::*;
                 let mut tx = self.begin_write().await?;
@@ -548,6 +555,7 @@ macro_rules! store_impl {
                     .bind(user_id)
                     .bind(password_hash)
                     .bind($crate::Ts::now())
+                    .bind(must_change)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
@@ -562,7 +570,7 @@ macro_rules! store_impl {
                     "user_password_set",
                     "user",
                     Some(user_id.to_string()),
-                    serde_json::json!({}),
+                    serde_json::json!({"must_change": must_change}),
                 )
                 .await?;
                 tx.commit().await?;
@@ -663,6 +671,7 @@ macro_rules! store_impl {
                         display_name: r.display_name,
                         locale: r.locale,
                         active: r.active,
+                        must_change_password: r.must_change_password,
                     }
                     .into(),
                 }))

@@ -110,6 +110,8 @@ pub struct User {
     pub display_name: String,
     pub locale: Option<Locale>,
     pub active: bool,
+    /// The password was set by someone else and must be changed at first use.
+    pub must_change_password: bool,
 }
 
 /// A user with the password hash, for sign-in only.
@@ -238,12 +240,15 @@ pub trait Store: supply::SupplyStore + Send + Sync + 'static {
         user_id: Uuid,
         locale: Option<Locale>,
     ) -> Result<()>;
+    /// Sets a password; `must_change` when someone other than the owner set
+    /// it (the owner must then change it at first use).
     async fn set_password_hash(
         &self,
         actor: &Actor,
         clinic_id: Uuid,
         user_id: Uuid,
         password_hash: &str,
+        must_change: bool,
     ) -> Result<()>;
     async fn set_user_active(
         &self,

@@ -1,0 +1,3 @@
+-- A password set by someone else (an administrator, the command line) must be
+-- changed by its owner at first use (guideline 6.0, Q&A シQ-54).
+ALTER TABLE users ADD COLUMN must_change_password boolean NOT NULL DEFAULT false;
