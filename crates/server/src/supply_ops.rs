@@ -220,16 +220,19 @@ impl ProductIn {
                 })
                 .collect(),
         };
-        let (
-            Some(vial_volume),
-            Some(storage_min),
-            Some(storage_max),
-            Some(in_use),
-            Some(tolerance),
-        ) = (vial_volume, storage_min, storage_max, in_use, tolerance)
-        else {
-            return Err(errs);
-        };
+        // Fields that did not parse are already reported; stand-ins let the
+        // remaining rules run so every problem is reported in one round.
+        let numbers_ok = vial_volume.is_some()
+            && storage_min.is_some()
+            && storage_max.is_some()
+            && in_use.is_some()
+            && tolerance.is_some();
+        let temps_ok = storage_min.is_some() && storage_max.is_some();
+        let vial_volume = vial_volume.unwrap_or(Microlitres(1));
+        let storage_min = storage_min.unwrap_or(DeciCelsius(0));
+        let storage_max = storage_max.unwrap_or(DeciCelsius(0));
+        let in_use = in_use.unwrap_or(1);
+        let tolerance = tolerance.unwrap_or(0);
         let facts = ProductFacts {
             code: self.code.trim().to_string(),
             name: self.name.trim().to_string(),
@@ -256,9 +259,12 @@ impl ProductIn {
             spec,
         };
         if let Err(more) = facts.validate() {
-            errs.extend(more);
+            errs.extend(
+                more.into_iter()
+                    .filter(|e| temps_ok || e.code != "storage_range_inverted"),
+            );
         }
-        if errs.is_empty() {
+        if errs.is_empty() && numbers_ok {
             Ok(facts)
         } else {
             Err(errs)

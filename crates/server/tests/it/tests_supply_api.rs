@@ -584,3 +584,25 @@ async fn another_clinic_sees_none_of_it() {
         0
     );
 }
+
+#[tokio::test]
+async fn unreadable_numbers_and_other_problems_come_back_together() {
+    let app = spawn_app().await;
+    let qa = Api::new(&app, "quality").await;
+    let mut bad = product_json("x", None);
+    bad["vial_volume_ml"] = json!("lots");
+    bad["routes"] = json!([]);
+    let (s, v) = qa.post("/api/v1/products", bad).await;
+    assert_eq!(s, 422);
+    let c = codes(&v);
+    for expected in [
+        "volume_invalid",
+        "product_code_invalid",
+        "product_route_required",
+    ] {
+        assert!(
+            c.contains(&expected.to_string()),
+            "{expected} missing in {c:?}"
+        );
+    }
+}
