@@ -4,8 +4,8 @@
 //! the command line live in other crates and depend on this one.
 
 pub mod audit;
-pub mod codes;
 pub mod barcode;
+pub mod codes;
 pub mod error;
 pub mod locale;
 pub mod password;

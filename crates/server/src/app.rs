@@ -126,8 +126,10 @@ fn is_api(path: &str) -> bool {
 
 /// What a person who must change their password may still open.
 fn password_change_allowed(path: &str) -> bool {
-    matches!(path, "/account" | "/account/password" | "/logout" | "/lang" | "/api/v1/me")
-        || path.starts_with("/assets/")
+    matches!(
+        path,
+        "/account" | "/account/password" | "/logout" | "/lang" | "/api/v1/me"
+    ) || path.starts_with("/assets/")
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -252,7 +254,9 @@ async fn context(State(state): State<AppState>, req: Request, next: Next) -> Res
     }
 
     // A password someone else set must be changed before anything else.
-    if principal.as_ref().is_some_and(|p| p.user.must_change_password)
+    if principal
+        .as_ref()
+        .is_some_and(|p| p.user.must_change_password)
         && !password_change_allowed(&path)
     {
         let e = ApiError::new(StatusCode::FORBIDDEN, "password_change_required");
@@ -382,7 +386,10 @@ async fn csrf_token_of(req: Request) -> Result<(Option<String>, Request), ApiErr
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("multipart/form-data"));
     if is_multipart {
-        let token = req.uri().query().and_then(|q| url_form_field(q.as_bytes(), "csrf"));
+        let token = req
+            .uri()
+            .query()
+            .and_then(|q| url_form_field(q.as_bytes(), "csrf"));
         return Ok((token, req));
     }
     let is_form = req

@@ -38,13 +38,21 @@ pub struct SubError {
 
 impl SubError {
     pub fn new(code: &'static str) -> Self {
-        SubError { code, field: None, args: Vec::new() }
+        SubError {
+            code,
+            field: None,
+            args: Vec::new(),
+        }
     }
 }
 
 impl From<FieldError> for SubError {
     fn from(e: FieldError) -> Self {
-        SubError { code: e.code, field: Some(e.field), args: Vec::new() }
+        SubError {
+            code: e.code,
+            field: Some(e.field),
+            args: Vec::new(),
+        }
     }
 }
 
@@ -90,7 +98,10 @@ impl ApiError {
 
     /// Localised text of each sub-error.
     pub fn sub_details(&self, i18n: &I18n, locale: Locale) -> Vec<String> {
-        self.errors.iter().map(|s| sub_detail(s, i18n, locale)).collect()
+        self.errors
+            .iter()
+            .map(|s| sub_detail(s, i18n, locale))
+            .collect()
     }
     pub fn with_field(mut self, field: &'static str) -> Self {
         self.field = Some(field);
@@ -146,7 +157,11 @@ impl ApiError {
             errors: self
                 .errors
                 .iter()
-                .map(|s| ProblemItem { code: s.code, field: s.field, detail: sub_detail(s, i18n, locale) })
+                .map(|s| ProblemItem {
+                    code: s.code,
+                    field: s.field,
+                    detail: sub_detail(s, i18n, locale),
+                })
                 .collect(),
         };
         let mut resp = (self.status, axum::Json(body)).into_response();

@@ -126,7 +126,10 @@ pub async fn create_user(
         .store
         .set_password_hash(&p.actor(), p.clinic.id, user.id, &hash, true)
         .await?;
-    Ok(User { must_change_password: true, ..user })
+    Ok(User {
+        must_change_password: true,
+        ..user
+    })
 }
 
 /// Changes the principal's own password after checking the current one.

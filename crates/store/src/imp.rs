@@ -190,8 +190,7 @@ pub(crate) const SQL_LIST_CLINICS: &str =
     "SELECT id, code, name, name_en, time_zone FROM clinics ORDER BY code";
 pub(crate) const SQL_INSERT_USER: &str = "INSERT INTO users (id, login, display_name, password_hash, locale, active, created_at, updated_at) VALUES ($1, $2, $3, $4, NULL, $5, $6, $6)";
 pub(crate) const SQL_UPSERT_GRANT: &str = "INSERT INTO user_clinics (user_id, clinic_id, role, granted_at) VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, clinic_id) DO UPDATE SET role = excluded.role, granted_at = excluded.granted_at";
-pub(crate) const SQL_USER_CREDENTIALS: &str =
-    "SELECT id, login, display_name, locale, active, must_change_password, password_hash FROM users WHERE login = $1";
+pub(crate) const SQL_USER_CREDENTIALS: &str = "SELECT id, login, display_name, locale, active, must_change_password, password_hash FROM users WHERE login = $1";
 pub(crate) const SQL_USER_BY_ID: &str =
     "SELECT id, login, display_name, locale, active, must_change_password FROM users WHERE id = $1";
 pub(crate) const SQL_GRANTS_OF_USER: &str = "SELECT c.id, c.code, c.name, c.name_en, c.time_zone, g.role FROM user_clinics g JOIN clinics c ON c.id = g.clinic_id WHERE g.user_id = $1 ORDER BY c.code";

@@ -13,8 +13,8 @@
 mod harness;
 mod tests_api;
 mod tests_auth;
-mod tests_supply_ui;
-mod tests_supply_api;
 mod tests_barcode;
+mod tests_supply_api;
+mod tests_supply_ui;
 
 pub use harness::*;

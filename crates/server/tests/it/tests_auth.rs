@@ -441,23 +441,47 @@ async fn an_initial_password_must_be_changed_first() {
     let r = admin
         .post_form(
             "/admin/users",
-            &[("csrf", &csrf), ("login", "ns.new"), ("display_name", "New Nurse"), ("role", "nurse"), ("password", "Initial-pass-2026!")],
+            &[
+                ("csrf", &csrf),
+                ("login", "ns.new"),
+                ("display_name", "New Nurse"),
+                ("role", "nurse"),
+                ("password", "Initial-pass-2026!"),
+            ],
         )
         .await;
     assert_eq!(r.status(), 200);
     let b = app.browser("en");
     assert_eq!(b.login("ns.new", "Initial-pass-2026!").await.status(), 303);
     let r = b.get("/").await;
-    assert_eq!((r.status().as_u16(), location(&r)), (303, "/account?must_change=1".to_string()));
+    assert_eq!(
+        (r.status().as_u16(), location(&r)),
+        (303, "/account?must_change=1".to_string())
+    );
     let (status, html) = b.page("/account?must_change=1").await;
     assert_eq!(status, 200);
     assert!(html.contains("Your password was set by an administrator."));
-    let r = b.http.get(format!("{}/api/v1/users", b.base)).send().await.unwrap();
+    let r = b
+        .http
+        .get(format!("{}/api/v1/users", b.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
-    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["code"], "password_change_required");
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["code"],
+        "password_change_required"
+    );
     let csrf = b.csrf("/account").await;
     let r = b
-        .post_form("/account/password", &[("csrf", &csrf), ("current", "Initial-pass-2026!"), ("new_password", "My-own-pass-2026!")])
+        .post_form(
+            "/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current", "Initial-pass-2026!"),
+                ("new_password", "My-own-pass-2026!"),
+            ],
+        )
         .await;
     assert_eq!(r.status(), 200);
     assert_eq!(b.page("/").await.0, 200, "free to work after the change");
