@@ -16,6 +16,8 @@ use serde::Serialize;
 use uuid::Uuid;
 
 mod imp;
+pub mod patient;
+mod patient_imp;
 pub mod postgres;
 pub mod sqlite;
 pub mod supply;
@@ -205,7 +207,7 @@ pub struct AuditNote {
 /// The use cases jousei needs from a database. One implementation per
 /// backend; both pass the same conformance suite.
 #[async_trait]
-pub trait Store: supply::SupplyStore + Send + Sync + 'static {
+pub trait Store: supply::SupplyStore + patient::PatientStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
     /// Checks that the database answers.
     async fn ping(&self) -> Result<()>;

@@ -8,6 +8,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::imp::store_impl;
+use crate::patient_imp::patient_impl;
 use crate::supply_imp::supply_impl;
 use crate::{Backend, Result};
 
@@ -47,3 +48,4 @@ impl PgStore {
 
 store_impl!(PgStore, Postgres, Backend::Postgres);
 supply_impl!(PgStore, Postgres);
+patient_impl!(PgStore, Postgres);

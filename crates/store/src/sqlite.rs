@@ -10,6 +10,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use crate::imp::store_impl;
+use crate::patient_imp::patient_impl;
 use crate::supply_imp::supply_impl;
 use crate::{Backend, Result};
 
@@ -56,3 +57,4 @@ impl SqliteStore {
 
 store_impl!(SqliteStore, Sqlite, Backend::Sqlite);
 supply_impl!(SqliteStore, Sqlite);
+patient_impl!(SqliteStore, Sqlite);

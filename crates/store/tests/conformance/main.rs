@@ -71,6 +71,7 @@ macro_rules! both {
 }
 
 // After `both!` so the module can use it.
+mod patients;
 mod supply;
 
 fn sys() -> Actor {
