@@ -285,8 +285,9 @@ fn product_label(l: &Layout<'_>, p: &Product) -> String {
     }
 }
 
+/// A temperature as shown (the unit comes with `DeciCelsius`'s Display).
 fn temp(t: jousei_core::supply::units::DeciCelsius) -> String {
-    format!("{t} ℃")
+    t.to_string()
 }
 
 fn escape_xml(s: &str) -> String {
