@@ -35,7 +35,8 @@ use crate::ops;
         (name = "admin", description = "Users and roles of a clinic"),
         (name = "barcode", description = "GS1 and ISBT 128 scans, vial labels"),
         (name = "audit", description = "The hash-chained audit log (admin, auditor)"),
-        (name = "supply", description = "Products, lots, certificates, release, stock, cold chain")
+        (name = "supply", description = "Products, lots, certificates, release, stock, cold chain"),
+        (name = "patients", description = "Patients, questionnaire, screening, consent templates and consents; every read of a record is audited")
     )
 )]
 struct ApiDoc;
@@ -65,6 +66,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::barcode_ui::api_barcode_parse))
         .routes(routes!(crate::barcode_ui::api_barcode_labels))
         .merge(crate::supply_api::routes())
+        .merge(crate::patient_api::routes())
 }
 
 /// The OpenAPI document of the JSON API.

@@ -1,0 +1,1171 @@
+//! Patient use cases, shared by the JSON API and (next) the web UI:
+//! registration with the duplicate warning, corrections, search, the
+//! questionnaire and screening, the physician's decision, consent templates,
+//! documents, signatures, withdrawal and the same-day reason.
+//!
+//! Every read of a patient's record is noted in the audit log (who, when,
+//! which patient, which part) before it is returned.
+
+use axum::http::StatusCode;
+use jiff::Timestamp;
+use jousei_core::error::FieldError;
+use jousei_core::locale::Locale;
+use jousei_core::patient::consent::{
+    self, ConsentFacts, Document, RawSection, RawTemplate, Signature,
+};
+use jousei_core::patient::questionnaire::{self, Questionnaire, RawAnswer};
+use jousei_core::patient::registry::{
+    self, DataConsentMethod, DuplicateKey, KanaName, Phone, RawAllergy, RawMedication, RawPatient,
+};
+use jousei_core::patient::screening::{self, RawDecision, ScreeningFacts, Standing};
+use jousei_core::role::{Permission, Role};
+use jousei_store::patient::*;
+use jousei_store::{AuditNote, Ts};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::supply_ops::clinic_today;
+
+/// Notes a read of `part` of a patient's record in the audit log.
+pub async fn note_read(
+    state: &AppState,
+    p: &Principal,
+    patient_id: Uuid,
+    part: &str,
+) -> Result<(), ApiError> {
+    state
+        .store
+        .note(
+            &p.actor(),
+            &AuditNote {
+                clinic_id: Some(p.clinic.id),
+                action: "patient_read".into(),
+                entity_kind: "patient".into(),
+                entity_id: Some(patient_id.to_string()),
+                changes: serde_json::json!({ "part": part }),
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct AllergyIn {
+    pub substance: String,
+    pub reaction: Option<String>,
+    /// mild, moderate, severe, unknown (default unknown)
+    pub severity: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct MedicationIn {
+    pub name: String,
+    /// Dose and frequency as told.
+    pub dose: Option<String>,
+}
+
+/// A patient as typed.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct PatientIn {
+    /// The clinic's patient number; the next free one when empty.
+    pub number: Option<String>,
+    /// Name as written (kanji).
+    pub name: String,
+    /// Kana (hiragana or katakana; stored as katakana).
+    pub kana: String,
+    pub romaji: Option<String>,
+    /// YYYY-MM-DD
+    pub birth_date: String,
+    /// female, male, other
+    pub sex: String,
+    /// Japanese number in any common format (stored as digits).
+    pub phone: String,
+    pub email: Option<String>,
+    /// NNN-NNNN
+    pub postal_code: Option<String>,
+    pub address: String,
+    pub allergies: Vec<AllergyIn>,
+    pub medications: Vec<MedicationIn>,
+    pub history: Option<String>,
+}
+
+impl PatientIn {
+    fn raw(&self) -> RawPatient {
+        RawPatient {
+            name: self.name.clone(),
+            kana: self.kana.clone(),
+            romaji: self.romaji.clone(),
+            birth_date: self.birth_date.clone(),
+            sex: self.sex.clone(),
+            phone: self.phone.clone(),
+            email: self.email.clone(),
+            postal_code: self.postal_code.clone(),
+            address: self.address.clone(),
+            allergies: self
+                .allergies
+                .iter()
+                .map(|a| RawAllergy {
+                    substance: a.substance.clone(),
+                    reaction: a.reaction.clone(),
+                    severity: a.severity.clone(),
+                })
+                .collect(),
+            medications: self
+                .medications
+                .iter()
+                .map(|m| RawMedication {
+                    name: m.name.clone(),
+                    dose: m.dose.clone(),
+                })
+                .collect(),
+            history: self.history.clone(),
+        }
+    }
+}
+
+/// Registration: the patient, their consent to the handling of their health
+/// data, and (after a duplicate warning) the confirmation that this is
+/// another person.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegisterIn {
+    pub patient: PatientIn,
+    /// How the patient consented to the handling of their health data
+    /// (要配慮個人情報): written, tablet or verbal. Required.
+    pub data_consent: String,
+    /// Set after reviewing a `patient_probable_duplicate` answer to register
+    /// anyway.
+    pub confirm_not_duplicate: bool,
+}
+
+/// An existing patient who is probably the same person.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DuplicateMatch {
+    pub patient_id: Uuid,
+    pub number: String,
+    pub name: String,
+    pub kana: String,
+    /// YYYY-MM-DD
+    pub birth_date: String,
+    /// same_kana_and_birth_date, same_phone
+    pub reasons: Vec<String>,
+}
+
+pub enum Registered {
+    Created(Box<Patient>),
+    ProbableDuplicates(Vec<DuplicateMatch>),
+}
+
+pub async fn register(
+    state: &AppState,
+    p: &Principal,
+    input: &RegisterIn,
+) -> Result<Registered, ApiError> {
+    p.require(Permission::PatientWrite)?;
+    let mut errs = Vec::new();
+    let number =
+        registry::parse_patient_number(input.patient.number.as_deref().unwrap_or(""), "number")
+            .map_err(|e| errs.push(e))
+            .ok()
+            .flatten();
+    let method = DataConsentMethod::parse(&input.data_consent);
+    if method.is_none() {
+        errs.push(FieldError::new(
+            "data_consent",
+            if input.data_consent.trim().is_empty() {
+                "patient_data_consent_required"
+            } else {
+                "code_unknown"
+            },
+        ));
+    }
+    let facts = match input.patient.raw().parse(clinic_today(p)) {
+        Ok(f) => Some(f),
+        Err(e) => {
+            errs.extend(e);
+            None
+        }
+    };
+    let (Some(facts), Some(method), true) = (facts, method, errs.is_empty()) else {
+        return Err(ApiError::fields(errs));
+    };
+    if !input.confirm_not_duplicate {
+        let key = DuplicateKey::from(&facts);
+        let candidates = state
+            .store
+            .duplicate_candidates(p.clinic.id, &key.kana_key, key.birth_date, &key.phone)
+            .await?;
+        let keyed: Vec<(Patient, DuplicateKey)> = candidates
+            .into_iter()
+            .map(|c| {
+                let k = DuplicateKey::from(&c.facts);
+                (c, k)
+            })
+            .collect();
+        let found = registry::probable_duplicates(&key, &keyed);
+        if !found.is_empty() {
+            let mut matches = Vec::new();
+            for (c, reasons) in found {
+                note_read(state, p, c.id, "duplicate_check").await?;
+                matches.push(DuplicateMatch {
+                    patient_id: c.id,
+                    number: c.number,
+                    name: c.facts.name,
+                    kana: c.facts.kana.as_str().to_string(),
+                    birth_date: c.facts.birth_date.to_string(),
+                    reasons: reasons.iter().map(|r| r.as_str().to_string()).collect(),
+                });
+            }
+            return Ok(Registered::ProbableDuplicates(matches));
+        }
+    }
+    let patient = state
+        .store
+        .create_patient(
+            &p.actor(),
+            p.clinic.id,
+            &NewPatient {
+                number,
+                facts,
+                data_consent_method: method,
+            },
+        )
+        .await?;
+    Ok(Registered::Created(Box::new(patient)))
+}
+
+/// A patient as shown: the record plus what is derived from it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PatientView {
+    #[serde(flatten)]
+    pub patient: Patient,
+    /// Age in years today (clinic's calendar).
+    pub age: i16,
+    /// The phone number for display.
+    pub phone_display: String,
+}
+
+pub fn view(p: &Principal, patient: Patient) -> PatientView {
+    PatientView {
+        age: registry::age_on(patient.facts.birth_date, clinic_today(p)),
+        phone_display: patient.facts.phone.display(),
+        patient,
+    }
+}
+
+/// One patient (part `profile` of the record).
+pub async fn get(state: &AppState, p: &Principal, id: Uuid) -> Result<PatientView, ApiError> {
+    p.require(Permission::PatientRead)?;
+    let patient = ensure_patient(state, p, id).await?;
+    note_read(state, p, id, "profile").await?;
+    Ok(view(p, patient))
+}
+
+/// Every version of a patient (part `history`).
+pub async fn versions(
+    state: &AppState,
+    p: &Principal,
+    id: Uuid,
+) -> Result<Vec<PatientVersion>, ApiError> {
+    p.require(Permission::PatientRead)?;
+    let v = state.store.patient_versions(p.clinic.id, id).await?;
+    if v.is_empty() {
+        return Err(ApiError::not_found());
+    }
+    note_read(state, p, id, "history").await?;
+    Ok(v)
+}
+
+/// A correction: a new version with its reason.
+pub async fn revise(
+    state: &AppState,
+    p: &Principal,
+    id: Uuid,
+    input: &PatientIn,
+    reason: &str,
+) -> Result<PatientView, ApiError> {
+    p.require(Permission::PatientWrite)?;
+    let current = ensure_patient(state, p, id).await?;
+    let mut errs = Vec::new();
+    if let Ok(Some(n)) =
+        registry::parse_patient_number(input.number.as_deref().unwrap_or(""), "number")
+        && n != current.number
+    {
+        errs.push(FieldError::new("number", "patient_number_immutable"));
+    }
+    let facts = input
+        .raw()
+        .parse(clinic_today(p))
+        .map_err(|e| errs.extend(e))
+        .ok();
+    if reason.trim().is_empty() {
+        errs.push(FieldError::new("reason", "reason_required"));
+    }
+    let (Some(facts), true) = (facts, errs.is_empty()) else {
+        return Err(ApiError::fields(errs));
+    };
+    let patient = state
+        .store
+        .revise_patient(&p.actor(), p.clinic.id, id, &facts, reason.trim())
+        .await?;
+    Ok(view(p, patient))
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+pub struct SearchIn {
+    /// Kana prefix (hiragana or katakana).
+    pub kana: Option<String>,
+    pub number: Option<String>,
+    pub phone: Option<String>,
+    /// YYYY-MM-DD
+    pub birth_date: Option<String>,
+    /// At most this many (default 50, at most 200).
+    pub limit: Option<i64>,
+}
+
+fn nonempty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Search (noted as one `patient_search` entry naming the patients listed).
+pub async fn search(
+    state: &AppState,
+    p: &Principal,
+    q: &SearchIn,
+) -> Result<Vec<PatientView>, ApiError> {
+    p.require(Permission::PatientRead)?;
+    let mut errs = Vec::new();
+    let kana = nonempty(&q.kana).and_then(|k| {
+        KanaName::parse(k, "kana")
+            .map(|k| k.key())
+            .map_err(|e| errs.push(e))
+            .ok()
+    });
+    let number = nonempty(&q.number).and_then(|n| {
+        registry::parse_patient_number(n, "number")
+            .map_err(|e| errs.push(e))
+            .ok()
+            .flatten()
+    });
+    let phone = nonempty(&q.phone).and_then(|n| {
+        Phone::parse(n, "phone")
+            .map(|p| p.as_str().to_string())
+            .map_err(|e| errs.push(e))
+            .ok()
+    });
+    let birth_date = nonempty(&q.birth_date).and_then(|d| {
+        registry::parse_birth_date(d, "birth_date", clinic_today(p))
+            .map_err(|e| errs.push(e))
+            .ok()
+    });
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        errs.push(FieldError::new("limit", "limit_out_of_range"));
+    }
+    if !errs.is_empty() {
+        return Err(ApiError::fields(errs));
+    }
+    let found = state
+        .store
+        .search_patients(
+            p.clinic.id,
+            &PatientSearch {
+                kana_prefix: kana,
+                number,
+                phone,
+                birth_date,
+                limit,
+            },
+        )
+        .await?;
+    let criteria: Vec<&str> = [
+        ("kana", &q.kana),
+        ("number", &q.number),
+        ("phone", &q.phone),
+        ("birth_date", &q.birth_date),
+    ]
+    .iter()
+    .filter(|(_, v)| nonempty(v).is_some())
+    .map(|(k, _)| *k)
+    .collect();
+    state
+        .store
+        .note(
+            &p.actor(),
+            &AuditNote {
+                clinic_id: Some(p.clinic.id),
+                action: "patient_search".into(),
+                entity_kind: "patient".into(),
+                entity_id: None,
+                changes: serde_json::json!({
+                    "part": "search",
+                    "criteria": criteria,
+                    "patients": found.iter().map(|x| x.id).collect::<Vec<_>>(),
+                }),
+            },
+        )
+        .await?;
+    Ok(found.into_iter().map(|x| view(p, x)).collect())
+}
+
+/// The current questionnaire (no patient data).
+pub fn questionnaire_definition(p: &Principal) -> Result<Questionnaire, ApiError> {
+    p.require(Permission::PatientRead)?;
+    Ok(questionnaire::current())
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnswerIn {
+    /// A question id of the current questionnaire.
+    pub question: String,
+    /// yes, no, unsure (pregnancy only)
+    pub answer: String,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnswersIn {
+    /// patient (filled on the tablet) or staff (default)
+    pub source: Option<String>,
+    pub answers: Vec<AnswerIn>,
+}
+
+/// A screening with where it stands now.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScreeningView {
+    #[serde(flatten)]
+    pub screening: Screening,
+    /// stale, awaiting_decision, expired, valid
+    pub standing: String,
+    /// End of validity once decided.
+    pub valid_until: Option<Timestamp>,
+    /// Whether a treatment may go ahead on it now.
+    pub permits_treatment: bool,
+}
+
+fn screening_view(s: Screening, latest_fingerprint: &str, now: Timestamp) -> ScreeningView {
+    let facts = ScreeningFacts {
+        answers_fingerprint: s.answers_fingerprint.clone(),
+        decided: s
+            .decision
+            .as_ref()
+            .map(|d| (d.facts.decision, d.decided_at.0, d.facts.valid_days)),
+    };
+    let st = screening::standing(&facts, latest_fingerprint, now);
+    ScreeningView {
+        standing: st.code().to_string(),
+        valid_until: match st {
+            Standing::Valid { until, .. } | Standing::Expired { until } => Some(until),
+            _ => None,
+        },
+        permits_treatment: st.permits_treatment(),
+        screening: s,
+    }
+}
+
+async fn latest_fingerprint(
+    state: &AppState,
+    clinic: Uuid,
+    patient: Uuid,
+) -> Result<String, ApiError> {
+    Ok(state
+        .store
+        .questionnaire_responses(clinic, patient)
+        .await?
+        .into_iter()
+        .next()
+        .map(|r| r.fingerprint)
+        .unwrap_or_default())
+}
+
+/// Records answers and screens them.
+pub async fn answer(
+    state: &AppState,
+    p: &Principal,
+    patient_id: Uuid,
+    input: &AnswersIn,
+) -> Result<ScreeningView, ApiError> {
+    p.require(Permission::PatientWrite)?;
+    let patient = ensure_patient(state, p, patient_id).await?;
+    let mut errs = Vec::new();
+    let source = match input.source.as_deref().map(str::trim) {
+        None | Some("") => Some(AnswerSource::Staff),
+        Some(s) => AnswerSource::parse(s).or_else(|| {
+            errs.push(FieldError::new("source", "code_unknown"));
+            None
+        }),
+    };
+    let def = questionnaire::current();
+    let raw: Vec<RawAnswer> = input
+        .answers
+        .iter()
+        .map(|a| RawAnswer {
+            question: a.question.clone(),
+            answer: a.answer.clone(),
+            detail: a.detail.clone(),
+        })
+        .collect();
+    let answers = questionnaire::parse_answers(&def, patient.facts.sex, &raw)
+        .map_err(|e| errs.extend(e))
+        .ok();
+    let (Some(source), Some(answers), true) = (source, answers, errs.is_empty()) else {
+        return Err(ApiError::fields(errs));
+    };
+    let fingerprint = questionnaire::fingerprint(def.version, &answers);
+    let findings = screening::screen(&answers, &patient.facts.allergies);
+    let (_, s) = state
+        .store
+        .record_answers(
+            &p.actor(),
+            p.clinic.id,
+            patient_id,
+            &NewAnswers {
+                questionnaire_version: def.version,
+                answers,
+                fingerprint: fingerprint.clone(),
+                source,
+                findings,
+            },
+        )
+        .await?;
+    Ok(screening_view(s, &fingerprint, Timestamp::now()))
+}
+
+/// The patient's answers, newest first (part `questionnaire`).
+pub async fn responses(
+    state: &AppState,
+    p: &Principal,
+    patient_id: Uuid,
+) -> Result<Vec<QuestionnaireResponse>, ApiError> {
+    p.require(Permission::PatientRead)?;
+    ensure_patient(state, p, patient_id).await?;
+    let r = state
+        .store
+        .questionnaire_responses(p.clinic.id, patient_id)
+        .await?;
+    note_read(state, p, patient_id, "questionnaire").await?;
+    Ok(r)
+}
+
+async fn ensure_patient(state: &AppState, p: &Principal, id: Uuid) -> Result<Patient, ApiError> {
+    state
+        .store
+        .patient(p.clinic.id, id)
+        .await?
+        .ok_or_else(ApiError::not_found)
+}
+
+/// Screenings, newest first, with their standing (part `screening`).
+pub async fn screenings(
+    state: &AppState,
+    p: &Principal,
+    patient_id: Uuid,
+) -> Result<Vec<ScreeningView>, ApiError> {
+    p.require(Permission::PatientRead)?;
+    ensure_patient(state, p, patient_id).await?;
+    let latest = latest_fingerprint(state, p.clinic.id, patient_id).await?;
+    let now = Timestamp::now();
+    let list = state.store.screenings(p.clinic.id, patient_id).await?;
+    note_read(state, p, patient_id, "screening").await?;
+    Ok(list
+        .into_iter()
+        .map(|s| screening_view(s, &latest, now))
+        .collect())
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct DecisionIn {
+    /// eligible, eligible_with_conditions, not_eligible
+    pub decision: String,
+    /// The physician's written reason (required).
+    pub reason: String,
+    /// Required for eligible_with_conditions.
+    pub conditions: Option<String>,
+    /// Days the decision stays valid (default 90, 1–365).
+    pub valid_days: Option<String>,
+}
+
+/// The physician's decision on a screening.
+pub async fn decide(
+    state: &AppState,
+    p: &Principal,
+    patient_id: Uuid,
+    screening_id: Uuid,
+    input: &DecisionIn,
+) -> Result<ScreeningView, ApiError> {
+    p.require(Permission::ScreeningDecide)?;
+    let s = state
+        .store
+        .screening(p.clinic.id, screening_id)
+        .await?
+        .filter(|s| s.patient_id == patient_id)
+        .ok_or_else(ApiError::not_found)?;
+    let facts = RawDecision {
+        decision: input.decision.clone(),
+        reason: input.reason.clone(),
+        conditions: input.conditions.clone(),
+        valid_days: input.valid_days.clone(),
+    }
+    .parse()
+    .map_err(ApiError::fields)?;
+    let s = state
+        .store
+        .decide_screening(&p.actor(), p.clinic.id, s.id, &facts)
+        .await?;
+    let latest = latest_fingerprint(state, p.clinic.id, patient_id).await?;
+    Ok(screening_view(s, &latest, Timestamp::now()))
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct SectionIn {
+    /// treatment_description, fee_and_coverage, sessions_and_period,
+    /// cancellation_terms, individual_variation, risks_and_side_effects,
+    /// unapproved_product_disclosure, blood_donation_notice, health_data_consent
+    pub item: String,
+    pub text_ja: String,
+    pub text_en: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct TemplateIn {
+    /// Short code, unique in the clinic (e.g. CM-IV).
+    pub code: String,
+    pub title_ja: String,
+    pub title_en: String,
+    /// conditioned_medium, exosome_preparation
+    pub product_kind: String,
+    /// iv_drip, knee_joint_injection, skin_injection, nasal, inhalation, topical_device
+    pub route: String,
+    /// Every required item once.
+    pub sections: Vec<SectionIn>,
+}
+
+impl TemplateIn {
+    fn raw(&self) -> RawTemplate {
+        RawTemplate {
+            title_ja: self.title_ja.clone(),
+            title_en: self.title_en.clone(),
+            product_kind: self.product_kind.clone(),
+            route: self.route.clone(),
+            sections: self
+                .sections
+                .iter()
+                .map(|s| RawSection {
+                    item: s.item.clone(),
+                    text_ja: s.text_ja.clone(),
+                    text_en: s.text_en.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+pub async fn create_template(
+    state: &AppState,
+    p: &Principal,
+    input: &TemplateIn,
+) -> Result<ConsentTemplate, ApiError> {
+    p.require(Permission::ManageSettings)?;
+    let mut errs = Vec::new();
+    if let Err(e) = jousei_core::supply::product::validate_code(input.code.trim()) {
+        errs.push(e);
+    }
+    let body = input.raw().parse().map_err(|e| errs.extend(e)).ok();
+    let (Some(body), true) = (body, errs.is_empty()) else {
+        return Err(ApiError::fields(errs));
+    };
+    Ok(state
+        .store
+        .create_consent_template(&p.actor(), p.clinic.id, input.code.trim(), &body)
+        .await?)
+}
+
+pub async fn revise_template(
+    state: &AppState,
+    p: &Principal,
+    id: Uuid,
+    input: &TemplateIn,
+    reason: &str,
+) -> Result<ConsentTemplate, ApiError> {
+    p.require(Permission::ManageSettings)?;
+    let mut errs = Vec::new();
+    let body = input.raw().parse().map_err(|e| errs.extend(e)).ok();
+    if reason.trim().is_empty() {
+        errs.push(FieldError::new("reason", "reason_required"));
+    }
+    let (Some(body), true) = (body, errs.is_empty()) else {
+        return Err(ApiError::fields(errs));
+    };
+    Ok(state
+        .store
+        .revise_consent_template(&p.actor(), p.clinic.id, id, &body, reason.trim())
+        .await?)
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct DocumentIn {
+    pub template_id: Option<Uuid>,
+    /// The products to be given (each one's disclosure is included).
+    pub product_ids: Vec<Uuid>,
+    /// ja or en (default ja)
+    pub locale: Option<String>,
+}
+
+/// The exact document to show, with the template version it comes from.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DocumentOut {
+    pub template_id: Uuid,
+    pub template_version: i64,
+    pub template_sha256: String,
+    /// ja or en
+    pub locale: String,
+    pub text: String,
+    /// SHA-256 of `text`; send it back when signing.
+    pub sha256: String,
+}
+
+async fn document(
+    state: &AppState,
+    p: &Principal,
+    template_id: Option<Uuid>,
+    product_ids: &[Uuid],
+    locale: Option<&str>,
+    errs: &mut Vec<FieldError>,
+) -> Result<Option<(ConsentTemplate, Document)>, ApiError> {
+    let locale = match locale.map(str::trim).filter(|l| !l.is_empty()) {
+        None => Some(Locale::Ja),
+        Some(l) => Locale::parse(l).filter(|x| x.as_str() == l).or_else(|| {
+            errs.push(FieldError::new("locale", "locale_invalid"));
+            None
+        }),
+    };
+    let template = match template_id {
+        None => {
+            errs.push(FieldError::new("template_id", "field_required"));
+            None
+        }
+        Some(id) => {
+            let t = state.store.consent_template(p.clinic.id, id, None).await?;
+            if t.is_none() {
+                errs.push(FieldError::new("template_id", "consent_template_not_found"));
+            }
+            t
+        }
+    };
+    let mut products = Vec::new();
+    for id in product_ids {
+        match state.store.product(p.clinic.id, *id).await? {
+            Some(x) => products.push(x.facts),
+            None => errs.push(FieldError::new("product_ids", "product_not_found")),
+        }
+    }
+    let (Some(t), Some(locale)) = (template, locale) else {
+        return Ok(None);
+    };
+    if !errs.is_empty() {
+        return Ok(None);
+    }
+    match consent::render_document(&t.code, t.version, &t.body, &products, locale) {
+        Ok(d) => Ok(Some((t, d))),
+        Err(e) => {
+            errs.extend(e);
+            Ok(None)
+        }
+    }
+}
+
+/// Renders the document a patient is about to be shown.
+pub async fn preview(
+    state: &AppState,
+    p: &Principal,
+    patient_id: Uuid,
+    input: &DocumentIn,
+) -> Result<DocumentOut, ApiError> {
+    p.require(Permission::ConsentRecord)?;
+    ensure_patient(state, p, patient_id).await?;
+    let mut errs = Vec::new();
+    let d = document(
+        state,
+        p,
+        input.template_id,
+        &input.product_ids,
+        input.locale.as_deref(),
+        &mut errs,
+    )
+    .await?;
+    let Some((t, d)) = d else {
+        return Err(ApiError::fields(errs));
+    };
+    Ok(DocumentOut {
+        template_id: t.id,
+        template_version: t.version,
+        template_sha256: t.sha256,
+        locale: d.locale.as_str().into(),
+        text: d.text,
+        sha256: d.sha256,
+    })
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct SignIn {
+    pub template_id: Option<Uuid>,
+    /// The version shown (from the document).
+    pub template_version: i64,
+    pub product_ids: Vec<Uuid>,
+    /// ja or en (default ja)
+    pub locale: Option<String>,
+    /// The `sha256` of the document shown.
+    pub text_sha256: String,
+    /// The drawn signature as SVG path data (600 × 200 canvas) …
+    pub signature_svg_path: Option<String>,
+    /// … or as a base64 PNG.
+    pub signature_png_base64: Option<String>,
+    /// Login of the physician who explained.
+    pub explained_by: String,
+    pub witness_name: Option<String>,
+    /// When the explanation was given (RFC 3339; default now).
+    pub explained_at: Option<String>,
+    /// The planned first treatment date (YYYY-MM-DD), to check the same-day rule.
+    pub treatment_date: Option<String>,
+    /// A physician's medical-necessity reason for treating on the day of the
+    /// first explanation.
+    pub same_day_reason: Option<String>,
+}
+
+/// A consent with what it allows today.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConsentView {
+    #[serde(flatten)]
+    pub consent: Consent,
+    /// Today is the day of the first explanation (即日).
+    pub same_day_today: bool,
+    /// Why a treatment today would be refused (consent_withdrawn,
+    /// consent_same_day_unjustified), or null.
+    pub treatment_today_refused: Option<String>,
+}
+
+fn consent_view(p: &Principal, c: Consent) -> ConsentView {
+    let today = clinic_today(p);
+    let tz = p.clinic.time_zone.as_str();
+    let facts = ConsentFacts {
+        state: c.state,
+        first_explained_at: c.first_explained_at.0,
+        same_day_reason: c.same_day_reason.clone(),
+    };
+    ConsentView {
+        same_day_today: consent::is_same_day(c.first_explained_at.0, today, tz),
+        treatment_today_refused: consent::treatment_allowed(&facts, today, tz)
+            .err()
+            .map(str::to_string),
+        consent: c,
+    }
+}
+
+/// Records a signed consent after checking what was shown is what the
+/// template and products give now.
+pub async fn sign(
+    state: &AppState,
+    p: &Principal,
+    patient_id: Uuid,
+    input: &SignIn,
+) -> Result<ConsentView, ApiError> {
+    p.require(Permission::ConsentRecord)?;
+    ensure_patient(state, p, patient_id).await?;
+    let mut errs = Vec::new();
+    let now = Timestamp::now();
+    let signature = Signature::parse(
+        input.signature_svg_path.as_deref(),
+        input.signature_png_base64.as_deref(),
+    )
+    .map_err(|e| errs.push(e))
+    .ok();
+    let explainer = input.explained_by.trim().to_ascii_lowercase();
+    let explained_by = if explainer.is_empty() {
+        errs.push(FieldError::new("explained_by", "field_required"));
+        None
+    } else {
+        let staff = state.store.users_in_clinic(p.clinic.id).await?;
+        let found = staff
+            .into_iter()
+            .find(|(u, r)| u.login == explainer && *r == Role::Physician && u.active);
+        if found.is_none() {
+            errs.push(FieldError::new(
+                "explained_by",
+                "consent_explainer_not_physician",
+            ));
+        }
+        found.map(|(u, _)| u.id)
+    };
+    let witness_name =
+        jousei_core::patient::optional_text(input.witness_name.as_deref(), "witness_name", 100)
+            .map_err(|e| errs.push(e))
+            .ok()
+            .flatten();
+    let explained_at = match input.explained_at.as_deref().map(str::trim) {
+        None | Some("") => Some(now),
+        Some(s) => match s.parse::<Timestamp>() {
+            Ok(t) if t <= now + jiff::SignedDuration::from_mins(5) => Some(t),
+            Ok(_) => {
+                errs.push(FieldError::new(
+                    "explained_at",
+                    "consent_explained_at_future",
+                ));
+                None
+            }
+            Err(_) => {
+                errs.push(FieldError::new("explained_at", "timestamp_invalid"));
+                None
+            }
+        },
+    };
+    let treatment_date = match input.treatment_date.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(s) => s
+            .parse::<jiff::civil::Date>()
+            .map_err(|_| errs.push(FieldError::new("treatment_date", "date_invalid")))
+            .ok(),
+    };
+    let same_day_reason = jousei_core::patient::optional_text(
+        input.same_day_reason.as_deref(),
+        "same_day_reason",
+        2000,
+    )
+    .map_err(|e| errs.push(e))
+    .ok()
+    .flatten();
+    if same_day_reason.is_some() && !p.can(Permission::ScreeningDecide) {
+        errs.push(FieldError::new(
+            "same_day_reason",
+            "consent_same_day_reason_physician_only",
+        ));
+    }
+    let doc = document(
+        state,
+        p,
+        input.template_id,
+        &input.product_ids,
+        input.locale.as_deref(),
+        &mut errs,
+    )
+    .await?;
+    let first = match (input.template_id, explained_at) {
+        (Some(t), Some(at)) => {
+            let earlier = state
+                .store
+                .first_explanation(p.clinic.id, patient_id, t)
+                .await?;
+            Some(earlier.map_or(at, |e| e.0.min(at)))
+        }
+        _ => None,
+    };
+    if let (Some(first), Some(on)) = (first, treatment_date)
+        && consent::is_same_day(first, on, &p.clinic.time_zone)
+        && same_day_reason.is_none()
+    {
+        errs.push(FieldError::new(
+            "same_day_reason",
+            "consent_same_day_reason_required",
+        ));
+    }
+    let (
+        Some(signature),
+        Some(explained_by),
+        Some(explained_at),
+        Some(first),
+        Some((template, doc)),
+        true,
+    ) = (
+        signature,
+        explained_by,
+        explained_at,
+        first,
+        doc,
+        errs.is_empty(),
+    )
+    else {
+        return Err(ApiError::fields(errs));
+    };
+    if input.template_version != template.version {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "consent_template_outdated",
+        ));
+    }
+    if input.text_sha256.trim() != doc.sha256 {
+        return Err(ApiError::new(StatusCode::CONFLICT, "consent_text_changed"));
+    }
+    // Consent follows the physician's decision: the latest screening must
+    // be current and permit treatment.
+    let latest = latest_fingerprint(state, p.clinic.id, patient_id).await?;
+    let permitted = state
+        .store
+        .screenings(p.clinic.id, patient_id)
+        .await?
+        .into_iter()
+        .next()
+        .map(|s| screening_view(s, &latest, now).permits_treatment)
+        .unwrap_or(false);
+    if !permitted {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "consent_screening_required",
+        ));
+    }
+    let c = state
+        .store
+        .record_consent(
+            &p.actor(),
+            p.clinic.id,
+            patient_id,
+            &NewConsent {
+                template_id: template.id,
+                template_version: template.version,
+                template_sha256: template.sha256,
+                locale: doc.locale,
+                product_ids: input.product_ids.clone(),
+                text: doc.text,
+                text_sha256: doc.sha256,
+                signature,
+                explained_by,
+                witness_name,
+                explained_at: Ts::from(explained_at),
+                first_explained_at: Ts::from(first),
+                signed_at: Ts::from(now),
+                same_day_reason,
+            },
+        )
+        .await?;
+    Ok(consent_view(p, c))
+}
+
+/// Consents, newest first, withdrawn ones included (part `consents`).
+pub async fn consents(
+    state: &AppState,
+    p: &Principal,
+    patient_id: Uuid,
+) -> Result<Vec<ConsentView>, ApiError> {
+    p.require(Permission::PatientRead)?;
+    ensure_patient(state, p, patient_id).await?;
+    let list = state.store.consents(p.clinic.id, patient_id).await?;
+    note_read(state, p, patient_id, "consents").await?;
+    Ok(list.into_iter().map(|c| consent_view(p, c)).collect())
+}
+
+async fn consent_of(
+    state: &AppState,
+    p: &Principal,
+    patient_id: Uuid,
+    id: Uuid,
+) -> Result<Consent, ApiError> {
+    state
+        .store
+        .consent(p.clinic.id, id)
+        .await?
+        .filter(|c| c.patient_id == patient_id)
+        .ok_or_else(ApiError::not_found)
+}
+
+/// The exact text the patient signed (part `consent_text`).
+pub async fn consent_text(
+    state: &AppState,
+    p: &Principal,
+    patient_id: Uuid,
+    id: Uuid,
+) -> Result<String, ApiError> {
+    p.require(Permission::PatientRead)?;
+    consent_of(state, p, patient_id, id).await?;
+    let text = state
+        .store
+        .consent_text(p.clinic.id, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    note_read(state, p, patient_id, "consent_text").await?;
+    Ok(text)
+}
+
+/// The drawn signature as a file (part `consent_signature`).
+pub async fn consent_signature(
+    state: &AppState,
+    p: &Principal,
+    patient_id: Uuid,
+    id: Uuid,
+) -> Result<(&'static str, Vec<u8>), ApiError> {
+    p.require(Permission::PatientRead)?;
+    consent_of(state, p, patient_id, id).await?;
+    let sig = state
+        .store
+        .consent_signature(p.clinic.id, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    note_read(state, p, patient_id, "consent_signature").await?;
+    Ok(sig.to_file())
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReasonIn {
+    pub reason: String,
+}
+
+/// Records the patient's withdrawal of a consent (kept, marked withdrawn).
+pub async fn withdraw(
+    state: &AppState,
+    p: &Principal,
+    patient_id: Uuid,
+    id: Uuid,
+    reason: &str,
+) -> Result<ConsentView, ApiError> {
+    p.require(Permission::ConsentRecord)?;
+    let c = consent_of(state, p, patient_id, id).await?;
+    let reason = consent::may_withdraw(c.state, reason).map_err(|errs| {
+        if errs.iter().any(|e| e.code == "consent_already_withdrawn") {
+            ApiError::new(StatusCode::CONFLICT, "consent_already_withdrawn")
+        } else {
+            ApiError::fields(errs)
+        }
+    })?;
+    let c = state
+        .store
+        .withdraw_consent(&p.actor(), p.clinic.id, id, &reason)
+        .await?;
+    Ok(consent_view(p, c))
+}
+
+/// Records a physician's medical-necessity reason for treating on the day
+/// of the first explanation.
+pub async fn same_day_reason(
+    state: &AppState,
+    p: &Principal,
+    patient_id: Uuid,
+    id: Uuid,
+    reason: &str,
+) -> Result<ConsentView, ApiError> {
+    p.require(Permission::ScreeningDecide)?;
+    consent_of(state, p, patient_id, id).await?;
+    let reason = jousei_core::patient::required_text(reason, "reason", 2000).map_err(|e| {
+        ApiError::fields(vec![if e.code == "field_required" {
+            FieldError::new("reason", "reason_required")
+        } else {
+            e
+        }])
+    })?;
+    let c = state
+        .store
+        .record_same_day_reason(&p.actor(), p.clinic.id, id, &reason)
+        .await?;
+    Ok(consent_view(p, c))
+}
