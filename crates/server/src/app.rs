@@ -104,6 +104,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::pages::router())
         .merge(crate::disclosure_page::router())
+        .merge(crate::coldchain_pages::router())
         .merge(crate::barcode_ui::router())
         .merge(crate::supply_pages::router())
         .merge(api_router)

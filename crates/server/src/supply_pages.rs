@@ -140,7 +140,7 @@ pub struct Problems {
 }
 
 impl Problems {
-    fn from_error(i18n: &I18n, locale: Locale, e: &ApiError) -> Self {
+    pub(crate) fn from_error(i18n: &I18n, locale: Locale, e: &ApiError) -> Self {
         // A conflict without a field still belongs to one.
         let field_of = |code: &str, field: Option<&'static str>| {
             field.or(match code {

@@ -13,6 +13,7 @@
 mod harness;
 mod tests_api;
 mod tests_auth;
+mod tests_coldchain_ui;
 mod tests_patients_api;
 mod tests_barcode;
 mod tests_supply_api;
