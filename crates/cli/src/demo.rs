@@ -92,5 +92,6 @@ pub async fn seed(store: &DynStore) -> anyhow::Result<bool> {
         today,
     )
     .await?;
+    crate::demo_patients::seed(store, ginza.id, &logins).await?;
     Ok(true)
 }

@@ -13,6 +13,7 @@ use jousei_store::{Actor, DynStore, NewApiToken, NewClinic, NewUser};
 
 mod barcode_cmd;
 mod demo;
+mod demo_patients;
 mod demo_supply;
 mod settings;
 
