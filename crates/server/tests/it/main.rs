@@ -13,9 +13,9 @@
 mod harness;
 mod tests_api;
 mod tests_auth;
+mod tests_barcode;
 mod tests_coldchain_ui;
 mod tests_patients_api;
-mod tests_barcode;
 mod tests_supply_api;
 mod tests_supply_ui;
 
