@@ -293,11 +293,12 @@ pub async fn revise(
     p.require(Permission::PatientWrite)?;
     let current = ensure_patient(state, p, id).await?;
     let mut errs = Vec::new();
-    if let Ok(Some(n)) =
-        registry::parse_patient_number(input.number.as_deref().unwrap_or(""), "number")
-        && n != current.number
-    {
-        errs.push(FieldError::new("number", "patient_number_immutable"));
+    match registry::parse_patient_number(input.number.as_deref().unwrap_or(""), "number") {
+        Ok(Some(n)) if n != current.number => {
+            errs.push(FieldError::new("number", "patient_number_immutable"));
+        }
+        Ok(_) => {}
+        Err(e) => errs.push(e),
     }
     let facts = input
         .raw()

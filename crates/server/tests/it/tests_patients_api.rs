@@ -242,6 +242,21 @@ async fn registration_warns_about_duplicates_and_every_read_is_audited() {
         (s, codes(&e)),
         (422, vec![("reason".into(), "reason_required".into())])
     );
+    let mut renumbered = moved.clone();
+    renumbered["number"] = json!("000009");
+    let (s, e) = co
+        .post(
+            &format!("/api/v1/patients/{id}/versions"),
+            json!({"reason": "x", "patient": renumbered}),
+        )
+        .await;
+    assert_eq!(
+        (s, codes(&e)),
+        (
+            422,
+            vec![("number".into(), "patient_number_immutable".into())]
+        )
+    );
     let (s, v2) = co
         .post(
             &format!("/api/v1/patients/{id}/versions"),
