@@ -255,20 +255,36 @@ impl TryFrom<ConsentRow> for Consent {
 macro_rules! patient_impl {
     ($store:ty, $db:ty) => {
         impl $store {
+            /// One row of `select` (which ends in `WHERE` conditions on
+            /// `$1` = clinic and `$2` = id), converted; `None` when absent.
+            async fn one_row<'e, E, R, T>(
+                exec: E,
+                select: String,
+                clinic_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> $crate::Result<Option<T>>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+                R: for<'r> sqlx::FromRow<'r, <$db as sqlx::Database>::Row> + Send + Unpin,
+                T: TryFrom<R, Error = $crate::StoreError>,
+            {
+                let row: Option<R> = sqlx::query_as(sqlx::AssertSqlSafe(select))
+                    .bind(clinic_id)
+                    .bind(id)
+                    .fetch_optional(exec)
+                    .await?;
+                row.map(T::try_from).transpose()
+            }
+
             async fn patient_in(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 clinic_id: uuid::Uuid,
                 id: uuid::Uuid,
             ) -> $crate::Result<$crate::patient::Patient> {
                 use $crate::patient_imp::*;
-                let row: Option<PatientRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{PATIENT_SELECT} WHERE p.clinic_id = $1 AND p.id = $2"
-                )))
-                .bind(clinic_id)
-                .bind(id)
-                .fetch_optional(&mut **tx)
-                .await?;
-                row.ok_or($crate::StoreError::NotFound)?.try_into()
+                Self::one_row::<_, PatientRow, _>(&mut **tx, format!("{PATIENT_SELECT} WHERE p.clinic_id = $1 AND p.id = $2"), clinic_id, id)
+                    .await?
+                    .ok_or($crate::StoreError::NotFound)
             }
 
             async fn screening_in(
@@ -277,14 +293,9 @@ macro_rules! patient_impl {
                 id: uuid::Uuid,
             ) -> $crate::Result<$crate::patient::Screening> {
                 use $crate::patient_imp::*;
-                let row: Option<ScreeningRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{SCREENING_SELECT} WHERE s.clinic_id = $1 AND s.id = $2"
-                )))
-                .bind(clinic_id)
-                .bind(id)
-                .fetch_optional(&mut **tx)
-                .await?;
-                row.ok_or($crate::StoreError::NotFound)?.try_into()
+                Self::one_row::<_, ScreeningRow, _>(&mut **tx, format!("{SCREENING_SELECT} WHERE s.clinic_id = $1 AND s.id = $2"), clinic_id, id)
+                    .await?
+                    .ok_or($crate::StoreError::NotFound)
             }
 
             async fn consent_in(
@@ -293,14 +304,9 @@ macro_rules! patient_impl {
                 id: uuid::Uuid,
             ) -> $crate::Result<$crate::patient::Consent> {
                 use $crate::patient_imp::*;
-                let row: Option<ConsentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{CONSENT_SELECT} WHERE c.clinic_id = $1 AND c.id = $2"
-                )))
-                .bind(clinic_id)
-                .bind(id)
-                .fetch_optional(&mut **tx)
-                .await?;
-                row.ok_or($crate::StoreError::NotFound)?.try_into()
+                Self::one_row::<_, ConsentRow, _>(&mut **tx, format!("{CONSENT_SELECT} WHERE c.clinic_id = $1 AND c.id = $2"), clinic_id, id)
+                    .await?
+                    .ok_or($crate::StoreError::NotFound)
             }
 
             async fn template_in(
@@ -309,14 +315,9 @@ macro_rules! patient_impl {
                 id: uuid::Uuid,
             ) -> $crate::Result<$crate::patient::ConsentTemplate> {
                 use $crate::patient_imp::*;
-                let row: Option<TemplateRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{TEMPLATE_SELECT} WHERE t.clinic_id = $1 AND t.id = $2 AND v.version = t.current_version"
-                )))
-                .bind(clinic_id)
-                .bind(id)
-                .fetch_optional(&mut **tx)
-                .await?;
-                row.ok_or($crate::StoreError::NotFound)?.try_into()
+                Self::one_row::<_, TemplateRow, _>(&mut **tx, format!("{TEMPLATE_SELECT} WHERE t.clinic_id = $1 AND t.id = $2 AND v.version = t.current_version"), clinic_id, id)
+                    .await?
+                    .ok_or($crate::StoreError::NotFound)
             }
 
             async fn insert_template_version(
@@ -453,14 +454,7 @@ macro_rules! patient_impl {
             #[tracing::instrument(skip_all)]
             async fn patient(&self, clinic_id: uuid::Uuid, id: uuid::Uuid) -> $crate::Result<Option<$crate::patient::Patient>> {
                 use $crate::patient_imp::*;
-                let row: Option<PatientRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{PATIENT_SELECT} WHERE p.clinic_id = $1 AND p.id = $2"
-                )))
-                .bind(clinic_id)
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.map(TryInto::try_into).transpose()
+                Self::one_row::<_, PatientRow, _>(&self.pool, format!("{PATIENT_SELECT} WHERE p.clinic_id = $1 AND p.id = $2"), clinic_id, id).await
             }
 
             #[tracing::instrument(skip_all)]
@@ -613,14 +607,7 @@ macro_rules! patient_impl {
             #[tracing::instrument(skip_all)]
             async fn screening(&self, clinic_id: uuid::Uuid, id: uuid::Uuid) -> $crate::Result<Option<$crate::patient::Screening>> {
                 use $crate::patient_imp::*;
-                let row: Option<ScreeningRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{SCREENING_SELECT} WHERE s.clinic_id = $1 AND s.id = $2"
-                )))
-                .bind(clinic_id)
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.map(TryInto::try_into).transpose()
+                Self::one_row::<_, ScreeningRow, _>(&self.pool, format!("{SCREENING_SELECT} WHERE s.clinic_id = $1 AND s.id = $2"), clinic_id, id).await
             }
 
             #[tracing::instrument(skip_all)]
@@ -828,14 +815,7 @@ macro_rules! patient_impl {
             #[tracing::instrument(skip_all)]
             async fn consent(&self, clinic_id: uuid::Uuid, id: uuid::Uuid) -> $crate::Result<Option<$crate::patient::Consent>> {
                 use $crate::patient_imp::*;
-                let row: Option<ConsentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{CONSENT_SELECT} WHERE c.clinic_id = $1 AND c.id = $2"
-                )))
-                .bind(clinic_id)
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.map(TryInto::try_into).transpose()
+                Self::one_row::<_, ConsentRow, _>(&self.pool, format!("{CONSENT_SELECT} WHERE c.clinic_id = $1 AND c.id = $2"), clinic_id, id).await
             }
 
             #[tracing::instrument(skip_all)]
