@@ -62,7 +62,7 @@ ensure_browser_tools() {
   fi
   if [ ! -x /usr/bin/chromium ]; then
     step "installing Chromium from Debian"
-    apt_install chromium fonts-noto-cjk || return 1
+    apt_install chromium || return 1
   fi
 }
 
