@@ -107,6 +107,14 @@ enum Cmd {
         #[command(subcommand)]
         cmd: AuditCmd,
     },
+    /// Write a consistent copy of the embedded database and verify its audit chain
+    Backup {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The file to write (must not exist)
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Barcodes: parse a scan (GS1, ISBT 128) or make a vial label
     Barcode {
         #[command(subcommand)]
@@ -299,6 +307,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Audit {
             cmd: AuditCmd::Verify { db },
         } => audit_verify(&db).await,
+        Cmd::Backup { db, out } => backup(&db, &out).await,
         Cmd::Barcode { cmd } => barcode_cmd::run(cmd),
         Cmd::Config {
             cmd: ConfigCmd::PrintDefault,
@@ -497,6 +506,44 @@ async fn token_cmd(cmd: TokenCmd) -> anyhow::Result<ExitCode> {
     );
     println!("{token}");
     Ok(ExitCode::SUCCESS)
+}
+
+async fn backup(db: &DbArgs, out: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let url = db.url()?;
+    let jousei_store::DbLocation::Sqlite(path) = jousei_store::DbLocation::parse(&url)? else {
+        bail!(
+            "jousei backup copies the embedded SQLite database; for PostgreSQL use pg_dump (e.g. pg_dump --format=custom)"
+        );
+    };
+    if !path.exists() {
+        bail!("the SQLite database {} does not exist", path.display());
+    }
+    if out.exists() {
+        bail!(
+            "--out: {} already exists; choose a new file name",
+            out.display()
+        );
+    }
+    let store = jousei_store::sqlite::SqliteStore::open(&path, false).await?;
+    store.backup_to(out).await?;
+    // Prove the copy: open it and recompute its audit chain.
+    let copy = jousei_store::open(&format!("sqlite://{}", out.display()), false).await?;
+    match jousei_store::verify::verify_chain(copy.as_ref(), |_, _| {}).await? {
+        Ok(n) => {
+            println!(
+                "backup written to {} ({n} audit entries verified in the copy)",
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(b) => {
+            eprintln!(
+                "the backup's audit chain is BROKEN at entry {}: {b}",
+                b.first_broken_seq()
+            );
+            Ok(ExitCode::from(1))
+        }
+    }
 }
 
 async fn audit_verify(db: &DbArgs) -> anyhow::Result<ExitCode> {

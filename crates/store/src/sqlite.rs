@@ -45,6 +45,20 @@ impl SqliteStore {
         Ok(SqliteStore { pool })
     }
 
+    /// Writes a consistent copy of the whole database to `out` (SQLite's
+    /// `VACUUM INTO`), safe while jousei runs: unlike copying the file, it
+    /// includes the commits still in the write-ahead log. `out` must not exist.
+    pub async fn backup_to(&self, out: &Path) -> Result<()> {
+        if out.exists() {
+            return Err(crate::StoreError::Conflict("backup_target_exists"));
+        }
+        sqlx::query("VACUUM INTO $1")
+            .bind(out.to_string_lossy().into_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// The pool, for tests and maintenance commands.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool

@@ -180,3 +180,4 @@ err-limit_out_of_range = The limit must be between 1 and 1000.
 field-limit = Limit
 account-must-change = Your password was set by an administrator. Change it to your own before you continue.
 err-password_change_required = Change your initial password before doing anything else.
+err-backup_target_exists = The backup target already exists.

@@ -180,3 +180,4 @@ err-limit_out_of_range = 件数は1〜1000の範囲で指定してください�
 field-limit = 件数
 account-must-change = 管理者が設定した初期パスワードです。使い始める前に、ご自身のパスワードに変更してください。
 err-password_change_required = 初期パスワードを変更するまで、この操作はできません。
+err-backup_target_exists = バックアップの書き込み先がすでに存在します。
