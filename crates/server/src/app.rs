@@ -107,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::coldchain_pages::router())
         .merge(crate::barcode_ui::router())
         .merge(crate::supply_pages::router())
+        .merge(crate::patient_pages::router())
         .merge(api_router)
         .merge(crate::assets::router())
         .layer(middleware::from_fn_with_state(state.clone(), context))

@@ -17,6 +17,7 @@ pub mod ops;
 pub mod pages;
 pub mod patient_api;
 pub mod patient_ops;
+pub mod patient_pages;
 pub mod supply_api;
 pub mod supply_ops;
 pub mod supply_pages;

@@ -105,13 +105,12 @@ fn nav(p: Option<&Principal>, path: &str) -> Vec<NavItem> {
         href: p.can(Permission::SupplyRead).then_some("/supply"),
         current: path.starts_with("/supply"),
     });
-    for key in [
-        "nav-patients",
-        "nav-schedule",
-        "nav-chair",
-        "nav-safety",
-        "nav-contracts",
-    ] {
+    items.push(NavItem {
+        key: "nav-patients",
+        href: p.can(Permission::PatientRead).then_some("/patients"),
+        current: path.starts_with("/patients"),
+    });
+    for key in ["nav-schedule", "nav-chair", "nav-safety", "nav-contracts"] {
         items.push(NavItem {
             key,
             href: None,
@@ -400,7 +399,7 @@ async fn home(State(state): State<AppState>, Signed(p, ctx): Signed) -> Result<R
         Area {
             title: "nav-patients",
             summary: "home-area-patients",
-            href: None,
+            href: p.can(Permission::PatientRead).then_some("/patients"),
         },
         Area {
             title: "nav-schedule",

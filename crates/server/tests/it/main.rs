@@ -16,6 +16,7 @@ mod tests_auth;
 mod tests_barcode;
 mod tests_coldchain_ui;
 mod tests_patients_api;
+mod tests_patients_ui;
 mod tests_supply_api;
 mod tests_supply_ui;
 
