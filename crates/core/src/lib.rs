@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod barcode;
+pub mod calendar;
 pub mod codes;
 pub mod error;
 pub mod locale;
