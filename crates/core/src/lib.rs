@@ -7,6 +7,7 @@ pub mod audit;
 pub mod barcode;
 pub mod calendar;
 pub mod codes;
+pub mod commerce;
 pub mod error;
 pub mod locale;
 pub mod password;

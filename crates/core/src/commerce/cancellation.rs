@@ -1,0 +1,1232 @@
+//! What a clinic may charge, at most, when a covered contract is cancelled
+//! (regulatory.md §3.3; 特定商取引法 48条 cooling-off, 49条 中途解約 with
+//! the amounts for beauty medical services).
+//!
+//! On the day the patient sends the notice:
+//! - **cooling_off**: within the 8 days from receipt of the contract
+//!   document (or at any time while it has not been received): nothing is
+//!   charged, not even for sessions already given, and everything paid is
+//!   refunded.
+//! - **before_start**: after the cooling-off, no session given yet: at most
+//!   ¥20,000.
+//! - **after_start**: at least one session given: at most the value of the
+//!   sessions given at the contract's unit price, `total × used ÷ sessions`
+//!   rounded down to the yen, plus the lower of ¥50,000 and 20% of the rest
+//!   of the contract (`total − that value`), rounded down.
+//!
+//! A clinic's own terms ([`ClinicTerms`]) may charge less, never more: the
+//! quote takes the lower of the law's cap and the terms. The quote shows its
+//! arithmetic as [`Step`]s (a code and the figures), for a screen to render
+//! in Japanese or English.
+//!
+//! Related goods (関連商品) and their return are not part of this quote.
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use super::{MAX_YEN, Yen, cooling_off, format_date, format_yen};
+use crate::code_enum;
+use crate::error::FieldError;
+use crate::locale::Locale;
+
+/// The most that may be charged when cancelled before the first session.
+pub const BEFORE_START_CAP: Yen = 20_000;
+/// After the first session: the cap on the fee on top of the sessions given…
+pub const AFTER_START_FEE_CAP: Yen = 50_000;
+/// …and the share of the rest of the contract it may not exceed, in percent.
+pub const AFTER_START_FEE_PERCENT: u32 = 20;
+/// The most sessions a contract may have in these rules.
+pub const MAX_SESSIONS: u32 = 10_000;
+
+code_enum! {
+    /// Which rule a cancellation falls under.
+    pub enum Kind {
+        CoolingOff => "cooling_off",
+        BeforeStart => "before_start",
+        AfterStart => "after_start",
+    }
+}
+
+/// What a clinic's own cancellation terms charge. Each part left `None`
+/// follows the law; a part above the law is capped by it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClinicTerms {
+    /// The charge when cancelled after the cooling-off and before the first
+    /// session (the law: at most ¥20,000).
+    pub before_start_fee: Option<Yen>,
+    /// After the first session, the fee on top of the sessions given is at
+    /// most this amount (the law: ¥50,000)…
+    pub after_start_fee_cap: Option<Yen>,
+    /// …and at most this percentage of the rest of the contract, rounded
+    /// down (the law: 20).
+    pub after_start_fee_percent: Option<u32>,
+}
+
+/// The facts of a cancellation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancellationFacts {
+    /// The contract's total, tax included.
+    pub total: Yen,
+    /// Sessions in the contract (at least 1).
+    pub sessions: u32,
+    /// Sessions given by the notice date.
+    pub used: u32,
+    /// The day the contract was made, when known (checked against the other
+    /// dates).
+    pub contracted_on: Option<Date>,
+    /// The day the patient received the contract document; `None` while it
+    /// has not been received.
+    pub document_received: Option<Date>,
+    /// The day the patient sent the cancellation notice.
+    pub notice: Date,
+    /// What the patient has paid so far, when known.
+    pub paid: Option<Yen>,
+    /// The clinic's own terms, when they charge less than the law allows.
+    pub terms: Option<ClinicTerms>,
+}
+
+/// One line of a quote's arithmetic: a stable code and its figures.
+/// Serialised as `{"code": "provided_value", "total": 100000, …}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "code")]
+pub enum Step {
+    /// The contract document has not been received: the cooling-off has not
+    /// started and stays open.
+    #[serde(rename = "document_not_received")]
+    DocumentNotReceived,
+    /// The cooling-off runs 8 days from `received`, that day included.
+    #[serde(rename = "cooling_off_period")]
+    CoolingOffPeriod { received: Date, last_day: Date },
+    #[serde(rename = "notice_within_cooling_off")]
+    NoticeWithinCoolingOff { notice: Date },
+    #[serde(rename = "notice_after_cooling_off")]
+    NoticeAfterCoolingOff { notice: Date, last_day: Date },
+    /// `value = floor(total × used ÷ sessions)`.
+    #[serde(rename = "provided_value")]
+    ProvidedValue {
+        total: Yen,
+        sessions: u32,
+        used: u32,
+        value: Yen,
+    },
+    /// Within the cooling-off even the sessions given are not charged.
+    #[serde(rename = "cooling_off_no_charge")]
+    CoolingOffNoCharge { provided_value: Yen },
+    /// No session given: the law caps the charge at `cap`.
+    #[serde(rename = "before_start_cap")]
+    BeforeStartCap { cap: Yen },
+    /// `value = total − provided_value`.
+    #[serde(rename = "remaining_value")]
+    RemainingValue {
+        total: Yen,
+        provided_value: Yen,
+        value: Yen,
+    },
+    /// `value = floor(remaining × percent ÷ 100)`, the law's 20%.
+    #[serde(rename = "percent_of_remaining")]
+    PercentOfRemaining {
+        remaining: Yen,
+        percent: u32,
+        value: Yen,
+    },
+    /// `value = min(cap, percent_value)`: the law's fee cap.
+    #[serde(rename = "after_start_fee_cap")]
+    AfterStartFeeCap {
+        cap: Yen,
+        percent_value: Yen,
+        value: Yen,
+    },
+    /// The clinic's terms' percentage of the rest of the contract.
+    #[serde(rename = "clinic_terms_percent_of_remaining")]
+    ClinicTermsPercentOfRemaining {
+        remaining: Yen,
+        percent: u32,
+        value: Yen,
+    },
+    /// The clinic's terms ask `terms`, not more than the law's `legal`:
+    /// `terms` applies.
+    #[serde(rename = "clinic_terms_apply")]
+    ClinicTermsApply { terms: Yen, legal: Yen },
+    /// The clinic's terms ask `terms`, more than the law allows: `legal`
+    /// applies.
+    #[serde(rename = "clinic_terms_capped")]
+    ClinicTermsCapped { terms: Yen, legal: Yen },
+    /// `value = provided_value + fee`.
+    #[serde(rename = "after_start_charge")]
+    AfterStartCharge {
+        provided_value: Yen,
+        fee: Yen,
+        value: Yen,
+    },
+    /// The most the clinic may charge.
+    #[serde(rename = "max_charge")]
+    MaxCharge { value: Yen },
+    /// `value = max(0, paid − max_charge)`.
+    #[serde(rename = "refund")]
+    Refund {
+        paid: Yen,
+        max_charge: Yen,
+        value: Yen,
+    },
+    /// `value = max_charge − paid`: what the clinic may still claim.
+    #[serde(rename = "balance_due")]
+    BalanceDue {
+        paid: Yen,
+        max_charge: Yen,
+        value: Yen,
+    },
+}
+
+impl Step {
+    /// The stable code (the same as the serialised `code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Step::DocumentNotReceived => "document_not_received",
+            Step::CoolingOffPeriod { .. } => "cooling_off_period",
+            Step::NoticeWithinCoolingOff { .. } => "notice_within_cooling_off",
+            Step::NoticeAfterCoolingOff { .. } => "notice_after_cooling_off",
+            Step::ProvidedValue { .. } => "provided_value",
+            Step::CoolingOffNoCharge { .. } => "cooling_off_no_charge",
+            Step::BeforeStartCap { .. } => "before_start_cap",
+            Step::RemainingValue { .. } => "remaining_value",
+            Step::PercentOfRemaining { .. } => "percent_of_remaining",
+            Step::AfterStartFeeCap { .. } => "after_start_fee_cap",
+            Step::ClinicTermsPercentOfRemaining { .. } => "clinic_terms_percent_of_remaining",
+            Step::ClinicTermsApply { .. } => "clinic_terms_apply",
+            Step::ClinicTermsCapped { .. } => "clinic_terms_capped",
+            Step::AfterStartCharge { .. } => "after_start_charge",
+            Step::MaxCharge { .. } => "max_charge",
+            Step::Refund { .. } => "refund",
+            Step::BalanceDue { .. } => "balance_due",
+        }
+    }
+
+    /// The line for a person.
+    pub fn text(&self, locale: Locale) -> String {
+        let y = |v: Yen| format_yen(v, locale);
+        let d = |v: Date| format_date(v, locale);
+        let ja = locale == Locale::Ja;
+        match *self {
+            Step::DocumentNotReceived if ja => {
+                "契約書面を受領していないため、クーリング・オフ期間は始まっておらず、いつでもクーリング・オフできます。"
+                    .into()
+            }
+            Step::DocumentNotReceived => {
+                "The contract document has not been received: the cooling-off has not started and remains open."
+                    .into()
+            }
+            Step::CoolingOffPeriod { received, last_day } if ja => format!(
+                "契約書面の受領日{}を含めて8日間：クーリング・オフ期限は{}です。",
+                d(received),
+                d(last_day)
+            ),
+            Step::CoolingOffPeriod { received, last_day } => format!(
+                "Contract document received on {}: 8 days, that day included, run until {}.",
+                d(received),
+                d(last_day)
+            ),
+            Step::NoticeWithinCoolingOff { notice } if ja => format!(
+                "{}の通知はクーリング・オフ期間内です。",
+                d(notice)
+            ),
+            Step::NoticeWithinCoolingOff { notice } => {
+                format!("The notice of {} is within the cooling-off.", d(notice))
+            }
+            Step::NoticeAfterCoolingOff { notice, last_day } if ja => format!(
+                "{}の通知はクーリング・オフ期限{}の後のため、中途解約です。",
+                d(notice),
+                d(last_day)
+            ),
+            Step::NoticeAfterCoolingOff { notice, last_day } => format!(
+                "The notice of {} is after the cooling-off ended on {}: a cancellation (中途解約).",
+                d(notice),
+                d(last_day)
+            ),
+            Step::ProvidedValue {
+                total,
+                sessions,
+                used,
+                value,
+            } if ja => format!(
+                "提供済み役務の対価：{} × {used}回 ÷ {sessions}回 = {}（円未満切り捨て）",
+                y(total),
+                y(value)
+            ),
+            Step::ProvidedValue {
+                total,
+                sessions,
+                used,
+                value,
+            } => format!(
+                "Value of the sessions given: {} × {used} ÷ {sessions} = {} (rounded down to the yen)",
+                y(total),
+                y(value)
+            ),
+            Step::CoolingOffNoCharge { provided_value } if ja => format!(
+                "クーリング・オフでは、提供済みの役務（{}）も含めて請求できません。",
+                y(provided_value)
+            ),
+            Step::CoolingOffNoCharge { provided_value } => format!(
+                "Within the cooling-off nothing is charged, not even the sessions given ({}).",
+                y(provided_value)
+            ),
+            Step::BeforeStartCap { cap } if ja => {
+                format!("役務提供開始前の解約：請求できるのは{}までです。", y(cap))
+            }
+            Step::BeforeStartCap { cap } => format!(
+                "Cancelled before the first session: the charge is at most {}.",
+                y(cap)
+            ),
+            Step::RemainingValue {
+                total,
+                provided_value,
+                value,
+            } if ja => format!(
+                "契約残額：{} − {} = {}",
+                y(total),
+                y(provided_value),
+                y(value)
+            ),
+            Step::RemainingValue {
+                total,
+                provided_value,
+                value,
+            } => format!(
+                "Rest of the contract: {} − {} = {}",
+                y(total),
+                y(provided_value),
+                y(value)
+            ),
+            Step::PercentOfRemaining {
+                remaining,
+                percent,
+                value,
+            } if ja => format!(
+                "契約残額の{percent}%：{} × {percent}% = {}（円未満切り捨て）",
+                y(remaining),
+                y(value)
+            ),
+            Step::PercentOfRemaining {
+                remaining,
+                percent,
+                value,
+            } => format!(
+                "{percent}% of the rest: {} × {percent}% = {} (rounded down)",
+                y(remaining),
+                y(value)
+            ),
+            Step::AfterStartFeeCap {
+                cap,
+                percent_value,
+                value,
+            } if ja => format!(
+                "損害賠償等の上限：{}と{}のいずれか低い額 = {}",
+                y(cap),
+                y(percent_value),
+                y(value)
+            ),
+            Step::AfterStartFeeCap {
+                cap,
+                percent_value,
+                value,
+            } => format!(
+                "Fee cap: the lower of {} and {} = {}",
+                y(cap),
+                y(percent_value),
+                y(value)
+            ),
+            Step::ClinicTermsPercentOfRemaining {
+                remaining,
+                percent,
+                value,
+            } if ja => format!(
+                "クリニックの規約：契約残額の{percent}% = {} × {percent}% = {}（円未満切り捨て）",
+                y(remaining),
+                y(value)
+            ),
+            Step::ClinicTermsPercentOfRemaining {
+                remaining,
+                percent,
+                value,
+            } => format!(
+                "The clinic's terms: {percent}% of the rest = {} × {percent}% = {} (rounded down)",
+                y(remaining),
+                y(value)
+            ),
+            Step::ClinicTermsApply { terms, legal } if ja => format!(
+                "クリニックの規約の額{}は法定上限{}以下のため、規約の額を適用します。",
+                y(terms),
+                y(legal)
+            ),
+            Step::ClinicTermsApply { terms, legal } => format!(
+                "The clinic's terms ask {}, not more than the legal cap of {}: the terms apply.",
+                y(terms),
+                y(legal)
+            ),
+            Step::ClinicTermsCapped { terms, legal } if ja => format!(
+                "クリニックの規約の額{}は法定上限{}を超えるため、法定上限を適用します。",
+                y(terms),
+                y(legal)
+            ),
+            Step::ClinicTermsCapped { terms, legal } => format!(
+                "The clinic's terms ask {}, more than the law allows: the legal cap of {} applies.",
+                y(terms),
+                y(legal)
+            ),
+            Step::AfterStartCharge {
+                provided_value,
+                fee,
+                value,
+            } if ja => format!(
+                "請求上限：{} + {} = {}",
+                y(provided_value),
+                y(fee),
+                y(value)
+            ),
+            Step::AfterStartCharge {
+                provided_value,
+                fee,
+                value,
+            } => format!(
+                "Maximum charge: {} + {} = {}",
+                y(provided_value),
+                y(fee),
+                y(value)
+            ),
+            Step::MaxCharge { value } if ja => format!("請求できる上限額：{}", y(value)),
+            Step::MaxCharge { value } => format!("The most the clinic may charge: {}", y(value)),
+            Step::Refund {
+                paid,
+                max_charge,
+                value,
+            } if ja => format!(
+                "返金額：支払済み{} − 請求上限{} = {}",
+                y(paid),
+                y(max_charge),
+                y(value)
+            ),
+            Step::Refund {
+                paid,
+                max_charge,
+                value,
+            } => format!(
+                "Refund: paid {} − maximum charge {} = {}",
+                y(paid),
+                y(max_charge),
+                y(value)
+            ),
+            Step::BalanceDue {
+                paid,
+                max_charge,
+                value,
+            } if ja => format!(
+                "未払い残額：請求上限{} − 支払済み{} = {}（返金なし）",
+                y(max_charge),
+                y(paid),
+                y(value)
+            ),
+            Step::BalanceDue {
+                paid,
+                max_charge,
+                value,
+            } => format!(
+                "Still due: maximum charge {} − paid {} = {} (no refund)",
+                y(max_charge),
+                y(paid),
+                y(value)
+            ),
+        }
+    }
+}
+
+/// A cancellation quote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    pub kind: Kind,
+    /// The last day of the cooling-off; `None` while the contract document
+    /// has not been received.
+    pub cooling_off_until: Option<Date>,
+    /// The value of the sessions given at the contract's unit price, in
+    /// every kind (within the cooling-off it is not charged).
+    pub provided_value: Yen,
+    /// The most the clinic may charge.
+    pub max_charge: Yen,
+    /// `max(0, paid − max_charge)`, when `paid` is known.
+    pub refund: Option<Yen>,
+    /// `max(0, max_charge − paid)`, when `paid` is known.
+    pub balance_due: Option<Yen>,
+    /// The arithmetic, in order.
+    pub steps: Vec<Step>,
+}
+
+/// Checks the facts; every problem is listed.
+pub fn validate(f: &CancellationFacts) -> Result<(), Vec<FieldError>> {
+    let mut e = Vec::new();
+    check_amount(&mut e, "total", f.total);
+    if f.sessions == 0 {
+        e.push(FieldError::new("sessions", "sessions_zero"));
+    } else if f.sessions > MAX_SESSIONS {
+        e.push(FieldError::new("sessions", "sessions_too_many"));
+    }
+    if f.used > f.sessions {
+        e.push(FieldError::new("used", "used_exceeds_sessions"));
+    }
+    if let Some(contracted) = f.contracted_on {
+        if f.notice < contracted {
+            e.push(FieldError::new("notice", "notice_before_contract"));
+        }
+        if f.document_received.is_some_and(|r| r < contracted) {
+            e.push(FieldError::new(
+                "document_received",
+                "document_received_before_contract",
+            ));
+        }
+    }
+    if let Some(paid) = f.paid {
+        check_amount(&mut e, "paid", paid);
+        if paid > f.total && f.total >= 0 {
+            e.push(FieldError::new("paid", "paid_exceeds_total"));
+        }
+    }
+    if let Some(t) = f.terms {
+        if let Some(fee) = t.before_start_fee {
+            check_amount(&mut e, "terms_before_start_fee", fee);
+        }
+        if let Some(cap) = t.after_start_fee_cap {
+            check_amount(&mut e, "terms_after_start_fee_cap", cap);
+        }
+        if t.after_start_fee_percent.is_some_and(|p| p > 100) {
+            e.push(FieldError::new(
+                "terms_after_start_fee_percent",
+                "percent_above_100",
+            ));
+        }
+    }
+    if e.is_empty() { Ok(()) } else { Err(e) }
+}
+
+fn check_amount(e: &mut Vec<FieldError>, field: &'static str, amount: Yen) {
+    if amount < 0 {
+        e.push(FieldError::new(field, "amount_negative"));
+    } else if amount > MAX_YEN {
+        e.push(FieldError::new(field, "amount_too_large"));
+    }
+}
+
+/// `floor(amount × numerator ÷ denominator)` for validated, non-negative
+/// figures; computed in `i128` so no product can overflow.
+fn mul_div(amount: Yen, numerator: i64, denominator: i64) -> Yen {
+    if denominator <= 0 {
+        return 0;
+    }
+    let q = i128::from(amount) * i128::from(numerator) / i128::from(denominator);
+    Yen::try_from(q).unwrap_or(Yen::MAX)
+}
+
+/// The value of `used` of `sessions` sessions at the contract's unit price:
+/// `floor(total × used ÷ sessions)` (one rounding, at the end).
+pub fn provided_value(total: Yen, sessions: u32, used: u32) -> Yen {
+    mul_div(total, i64::from(used), i64::from(sessions))
+}
+
+/// Quotes a cancellation: which rule applies, the most the clinic may
+/// charge, the refund, and the arithmetic. Refuses invalid facts, listing
+/// every problem with its field.
+pub fn quote(f: &CancellationFacts) -> Result<Quote, Vec<FieldError>> {
+    validate(f)?;
+    let terms = f.terms.unwrap_or_default();
+    let mut steps = Vec::new();
+    let cooling_off_until = f.document_received.map(cooling_off::last_day);
+    match (f.document_received, cooling_off_until) {
+        (Some(received), Some(last_day)) => {
+            steps.push(Step::CoolingOffPeriod { received, last_day })
+        }
+        _ => steps.push(Step::DocumentNotReceived),
+    }
+    let provided = provided_value(f.total, f.sessions, f.used);
+    let provided_step = Step::ProvidedValue {
+        total: f.total,
+        sessions: f.sessions,
+        used: f.used,
+        value: provided,
+    };
+
+    let (kind, max_charge) = match cooling_off_until {
+        Some(last_day) if f.notice > last_day => {
+            steps.push(Step::NoticeAfterCoolingOff {
+                notice: f.notice,
+                last_day,
+            });
+            if f.used == 0 {
+                steps.push(Step::BeforeStartCap {
+                    cap: BEFORE_START_CAP,
+                });
+                let charge = apply_terms(&mut steps, BEFORE_START_CAP, terms.before_start_fee);
+                (Kind::BeforeStart, charge)
+            } else {
+                steps.push(provided_step);
+                let remaining = f.total - provided;
+                steps.push(Step::RemainingValue {
+                    total: f.total,
+                    provided_value: provided,
+                    value: remaining,
+                });
+                let percent_value = mul_div(remaining, i64::from(AFTER_START_FEE_PERCENT), 100);
+                steps.push(Step::PercentOfRemaining {
+                    remaining,
+                    percent: AFTER_START_FEE_PERCENT,
+                    value: percent_value,
+                });
+                let legal_fee = AFTER_START_FEE_CAP.min(percent_value);
+                steps.push(Step::AfterStartFeeCap {
+                    cap: AFTER_START_FEE_CAP,
+                    percent_value,
+                    value: legal_fee,
+                });
+                let terms_percent = terms.after_start_fee_percent.map(|percent| {
+                    let value = mul_div(remaining, i64::from(percent), 100);
+                    steps.push(Step::ClinicTermsPercentOfRemaining {
+                        remaining,
+                        percent,
+                        value,
+                    });
+                    value
+                });
+                let terms_fee = match (terms.after_start_fee_cap, terms_percent) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                let fee = apply_terms(&mut steps, legal_fee, terms_fee);
+                let charge = provided + fee;
+                steps.push(Step::AfterStartCharge {
+                    provided_value: provided,
+                    fee,
+                    value: charge,
+                });
+                (Kind::AfterStart, charge)
+            }
+        }
+        _ => {
+            steps.push(Step::NoticeWithinCoolingOff { notice: f.notice });
+            if f.used > 0 {
+                steps.push(provided_step);
+                steps.push(Step::CoolingOffNoCharge {
+                    provided_value: provided,
+                });
+            }
+            (Kind::CoolingOff, 0)
+        }
+    };
+    steps.push(Step::MaxCharge { value: max_charge });
+
+    let (refund, balance_due) = match f.paid {
+        None => (None, None),
+        Some(paid) => {
+            let refund = (paid - max_charge).max(0);
+            let due = (max_charge - paid).max(0);
+            if due > 0 {
+                steps.push(Step::BalanceDue {
+                    paid,
+                    max_charge,
+                    value: due,
+                });
+            } else {
+                steps.push(Step::Refund {
+                    paid,
+                    max_charge,
+                    value: refund,
+                });
+            }
+            (Some(refund), Some(due))
+        }
+    };
+
+    Ok(Quote {
+        kind,
+        cooling_off_until,
+        provided_value: provided,
+        max_charge,
+        refund,
+        balance_due,
+        steps,
+    })
+}
+
+/// The lower of the law's cap and the clinic's terms, with its step.
+fn apply_terms(steps: &mut Vec<Step>, legal: Yen, terms: Option<Yen>) -> Yen {
+    match terms {
+        None => legal,
+        Some(terms) if terms <= legal => {
+            steps.push(Step::ClinicTermsApply { terms, legal });
+            terms
+        }
+        Some(terms) => {
+            steps.push(Step::ClinicTermsCapped { terms, legal });
+            legal
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+    use proptest::prelude::*;
+
+    /// ¥100,000 for 3 sessions, contract and document on 2026-01-28 (the
+    /// cooling-off runs until 2026-02-04).
+    fn facts(used: u32, notice: Date) -> CancellationFacts {
+        CancellationFacts {
+            total: 100_000,
+            sessions: 3,
+            used,
+            contracted_on: Some(date(2026, 1, 28)),
+            document_received: Some(date(2026, 1, 28)),
+            notice,
+            paid: None,
+            terms: None,
+        }
+    }
+
+    fn codes(q: &Quote) -> Vec<&'static str> {
+        q.steps.iter().map(Step::code).collect()
+    }
+
+    #[test]
+    fn after_start_one_of_three_sessions_of_100000() {
+        let q = quote(&facts(1, date(2026, 2, 10))).unwrap();
+        assert_eq!(q.kind, Kind::AfterStart);
+        assert_eq!(q.cooling_off_until, Some(date(2026, 2, 4)));
+        // 100,000 × 1 ÷ 3 = 33,333.33… → 33,333
+        assert_eq!(q.provided_value, 33_333);
+        // rest 66,667; 20% = 13,333.4 → 13,333; min(50,000, 13,333) = 13,333
+        assert_eq!(q.max_charge, 46_666);
+        assert_eq!(q.refund, None);
+        assert_eq!(
+            q.steps,
+            [
+                Step::CoolingOffPeriod {
+                    received: date(2026, 1, 28),
+                    last_day: date(2026, 2, 4)
+                },
+                Step::NoticeAfterCoolingOff {
+                    notice: date(2026, 2, 10),
+                    last_day: date(2026, 2, 4)
+                },
+                Step::ProvidedValue {
+                    total: 100_000,
+                    sessions: 3,
+                    used: 1,
+                    value: 33_333
+                },
+                Step::RemainingValue {
+                    total: 100_000,
+                    provided_value: 33_333,
+                    value: 66_667
+                },
+                Step::PercentOfRemaining {
+                    remaining: 66_667,
+                    percent: 20,
+                    value: 13_333
+                },
+                Step::AfterStartFeeCap {
+                    cap: 50_000,
+                    percent_value: 13_333,
+                    value: 13_333
+                },
+                Step::AfterStartCharge {
+                    provided_value: 33_333,
+                    fee: 13_333,
+                    value: 46_666
+                },
+                Step::MaxCharge { value: 46_666 },
+            ]
+        );
+    }
+
+    #[test]
+    fn after_start_rounding_of_two_of_three() {
+        let q = quote(&facts(2, date(2026, 3, 1))).unwrap();
+        // 200,000 ÷ 3 = 66,666.67 → 66,666; rest 33,334; 20% = 6,666.8 → 6,666
+        assert_eq!(q.provided_value, 66_666);
+        assert_eq!(q.max_charge, 66_666 + 6_666);
+    }
+
+    #[test]
+    fn after_start_the_fee_is_capped_at_50000() {
+        let f = CancellationFacts {
+            total: 600_000,
+            sessions: 6,
+            ..facts(1, date(2026, 3, 1))
+        };
+        let q = quote(&f).unwrap();
+        // 100,000 given; rest 500,000; 20% = 100,000; capped at 50,000
+        assert_eq!(q.provided_value, 100_000);
+        assert_eq!(q.max_charge, 150_000);
+        assert!(q.steps.contains(&Step::AfterStartFeeCap {
+            cap: 50_000,
+            percent_value: 100_000,
+            value: 50_000
+        }));
+    }
+
+    #[test]
+    fn after_every_session_the_charge_is_the_total() {
+        let q = quote(&facts(3, date(2026, 3, 1))).unwrap();
+        assert_eq!(q.provided_value, 100_000);
+        assert_eq!(q.max_charge, 100_000);
+    }
+
+    #[test]
+    fn before_start_at_most_20000() {
+        let q = quote(&CancellationFacts {
+            paid: Some(100_000),
+            ..facts(0, date(2026, 2, 5))
+        })
+        .unwrap();
+        assert_eq!(q.kind, Kind::BeforeStart);
+        assert_eq!(q.provided_value, 0);
+        assert_eq!(q.max_charge, 20_000);
+        assert_eq!(q.refund, Some(80_000));
+        assert_eq!(q.balance_due, Some(0));
+        assert_eq!(
+            codes(&q),
+            [
+                "cooling_off_period",
+                "notice_after_cooling_off",
+                "before_start_cap",
+                "max_charge",
+                "refund"
+            ]
+        );
+    }
+
+    #[test]
+    fn cooling_off_charges_nothing_even_for_sessions_given() {
+        // The last day itself is within.
+        let q = quote(&CancellationFacts {
+            paid: Some(100_000),
+            ..facts(2, date(2026, 2, 4))
+        })
+        .unwrap();
+        assert_eq!(q.kind, Kind::CoolingOff);
+        assert_eq!(q.max_charge, 0);
+        assert_eq!(q.provided_value, 66_666);
+        assert_eq!(q.refund, Some(100_000));
+        assert_eq!(
+            codes(&q),
+            [
+                "cooling_off_period",
+                "notice_within_cooling_off",
+                "provided_value",
+                "cooling_off_no_charge",
+                "max_charge",
+                "refund"
+            ]
+        );
+        let q = quote(&facts(0, date(2026, 1, 28))).unwrap();
+        assert_eq!(
+            codes(&q),
+            [
+                "cooling_off_period",
+                "notice_within_cooling_off",
+                "max_charge"
+            ]
+        );
+    }
+
+    #[test]
+    fn without_the_contract_document_the_cooling_off_never_ends() {
+        let q = quote(&CancellationFacts {
+            document_received: None,
+            paid: Some(50_000),
+            ..facts(3, date(2027, 6, 1))
+        })
+        .unwrap();
+        assert_eq!(q.kind, Kind::CoolingOff);
+        assert_eq!(q.cooling_off_until, None);
+        assert_eq!(q.max_charge, 0);
+        assert_eq!(q.refund, Some(50_000));
+        assert_eq!(q.steps[0], Step::DocumentNotReceived);
+    }
+
+    #[test]
+    fn a_notice_before_the_document_arrived_is_a_cooling_off() {
+        let q = quote(&CancellationFacts {
+            document_received: Some(date(2026, 2, 20)),
+            ..facts(1, date(2026, 2, 10))
+        })
+        .unwrap();
+        assert_eq!(q.kind, Kind::CoolingOff);
+        assert_eq!(q.cooling_off_until, Some(date(2026, 2, 27)));
+    }
+
+    #[test]
+    fn paid_less_than_the_charge_leaves_a_balance_not_a_negative_refund() {
+        let q = quote(&CancellationFacts {
+            paid: Some(30_000),
+            ..facts(1, date(2026, 2, 10))
+        })
+        .unwrap();
+        assert_eq!(q.refund, Some(0));
+        assert_eq!(q.balance_due, Some(16_666));
+        assert_eq!(
+            q.steps.last(),
+            Some(&Step::BalanceDue {
+                paid: 30_000,
+                max_charge: 46_666,
+                value: 16_666
+            })
+        );
+    }
+
+    fn with_terms(terms: ClinicTerms, used: u32, notice: Date) -> Quote {
+        quote(&CancellationFacts {
+            terms: Some(terms),
+            ..facts(used, notice)
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn clinic_terms_may_charge_less_never_more() {
+        let lower = ClinicTerms {
+            before_start_fee: Some(10_000),
+            after_start_fee_cap: Some(30_000),
+            after_start_fee_percent: Some(10),
+        };
+        let q = with_terms(lower, 0, date(2026, 2, 5));
+        assert_eq!(q.max_charge, 10_000);
+        assert!(q.steps.contains(&Step::ClinicTermsApply {
+            terms: 10_000,
+            legal: 20_000
+        }));
+        let q = with_terms(lower, 1, date(2026, 2, 10));
+        // the terms: min(30,000, floor(66,667 × 10%) = 6,666) = 6,666
+        assert_eq!(q.max_charge, 33_333 + 6_666);
+        assert!(q.steps.contains(&Step::ClinicTermsPercentOfRemaining {
+            remaining: 66_667,
+            percent: 10,
+            value: 6_666
+        }));
+
+        let higher = ClinicTerms {
+            before_start_fee: Some(30_000),
+            after_start_fee_cap: Some(100_000),
+            after_start_fee_percent: None,
+        };
+        let q = with_terms(higher, 0, date(2026, 2, 5));
+        assert_eq!(q.max_charge, 20_000);
+        assert!(q.steps.contains(&Step::ClinicTermsCapped {
+            terms: 30_000,
+            legal: 20_000
+        }));
+        let q = with_terms(higher, 1, date(2026, 2, 10));
+        assert_eq!(q.max_charge, 46_666);
+
+        // Terms with only a cap for after the start leave before-start to the law.
+        let only_cap = ClinicTerms {
+            after_start_fee_cap: Some(5_000),
+            ..ClinicTerms::default()
+        };
+        let q = with_terms(only_cap, 0, date(2026, 2, 5));
+        assert_eq!(q.max_charge, 20_000);
+        let q = with_terms(only_cap, 1, date(2026, 2, 10));
+        assert_eq!(q.max_charge, 33_333 + 5_000);
+        // Terms never matter within the cooling-off.
+        let q = with_terms(higher, 1, date(2026, 2, 1));
+        assert_eq!(q.max_charge, 0);
+    }
+
+    #[test]
+    fn invalid_facts_are_refused_naming_every_field() {
+        let bad = CancellationFacts {
+            total: -1,
+            sessions: 3,
+            used: 4,
+            contracted_on: Some(date(2026, 1, 28)),
+            document_received: Some(date(2026, 1, 27)),
+            notice: date(2026, 1, 20),
+            paid: Some(-5),
+            terms: Some(ClinicTerms {
+                before_start_fee: Some(-1),
+                after_start_fee_cap: Some(MAX_YEN + 1),
+                after_start_fee_percent: Some(101),
+            }),
+        };
+        let e = quote(&bad).unwrap_err();
+        let got: Vec<(&str, &str)> = e.iter().map(|e| (e.field, e.code)).collect();
+        assert_eq!(
+            got,
+            [
+                ("total", "amount_negative"),
+                ("used", "used_exceeds_sessions"),
+                ("notice", "notice_before_contract"),
+                ("document_received", "document_received_before_contract"),
+                ("paid", "amount_negative"),
+                ("terms_before_start_fee", "amount_negative"),
+                ("terms_after_start_fee_cap", "amount_too_large"),
+                ("terms_after_start_fee_percent", "percent_above_100"),
+            ]
+        );
+        let e = quote(&CancellationFacts {
+            sessions: 0,
+            used: 0,
+            ..facts(0, date(2026, 2, 5))
+        })
+        .unwrap_err();
+        assert_eq!(e, [FieldError::new("sessions", "sessions_zero")]);
+        let e = quote(&CancellationFacts {
+            sessions: MAX_SESSIONS + 1,
+            ..facts(0, date(2026, 2, 5))
+        })
+        .unwrap_err();
+        assert_eq!(e, [FieldError::new("sessions", "sessions_too_many")]);
+        let e = quote(&CancellationFacts {
+            total: MAX_YEN + 1,
+            ..facts(0, date(2026, 2, 5))
+        })
+        .unwrap_err();
+        assert_eq!(e, [FieldError::new("total", "amount_too_large")]);
+        let e = quote(&CancellationFacts {
+            paid: Some(100_001),
+            ..facts(0, date(2026, 2, 5))
+        })
+        .unwrap_err();
+        assert_eq!(e, [FieldError::new("paid", "paid_exceeds_total")]);
+        // Without a contract date, the dates are not compared with it.
+        assert!(
+            quote(&CancellationFacts {
+                contracted_on: None,
+                ..facts(0, date(2020, 1, 1))
+            })
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_free_contract_is_quoted_without_dividing_by_anything_odd() {
+        let q = quote(&CancellationFacts {
+            total: 0,
+            paid: Some(0),
+            ..facts(1, date(2026, 2, 10))
+        })
+        .unwrap();
+        assert_eq!((q.max_charge, q.refund), (0, Some(0)));
+    }
+
+    #[test]
+    fn the_quote_serialises_as_the_cli_promises() {
+        let q = quote(&CancellationFacts {
+            paid: Some(100_000),
+            ..facts(1, date(2026, 2, 10))
+        })
+        .unwrap();
+        let v = serde_json::to_value(&q).unwrap();
+        assert_eq!(v["kind"], "after_start");
+        assert_eq!(v["cooling_off_until"], "2026-02-04");
+        assert_eq!(v["provided_value"], 33_333);
+        assert_eq!(v["max_charge"], 46_666);
+        assert_eq!(v["refund"], 53_334);
+        assert_eq!(
+            v["steps"][2],
+            serde_json::json!({"code": "provided_value", "total": 100000, "sessions": 3, "used": 1, "value": 33333})
+        );
+        let none = serde_json::to_value(
+            quote(&CancellationFacts {
+                document_received: None,
+                ..facts(0, date(2026, 2, 10))
+            })
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(none["cooling_off_until"], serde_json::Value::Null);
+        assert_eq!(none["refund"], serde_json::Value::Null);
+        assert_eq!(serde_json::from_value::<Quote>(v).unwrap(), q);
+    }
+
+    fn every_step() -> Vec<Step> {
+        let d = date(2026, 2, 4);
+        vec![
+            Step::DocumentNotReceived,
+            Step::CoolingOffPeriod {
+                received: d,
+                last_day: d,
+            },
+            Step::NoticeWithinCoolingOff { notice: d },
+            Step::NoticeAfterCoolingOff {
+                notice: d,
+                last_day: d,
+            },
+            Step::ProvidedValue {
+                total: 1,
+                sessions: 1,
+                used: 1,
+                value: 1,
+            },
+            Step::CoolingOffNoCharge { provided_value: 1 },
+            Step::BeforeStartCap { cap: 1 },
+            Step::RemainingValue {
+                total: 1,
+                provided_value: 1,
+                value: 1,
+            },
+            Step::PercentOfRemaining {
+                remaining: 1,
+                percent: 1,
+                value: 1,
+            },
+            Step::AfterStartFeeCap {
+                cap: 1,
+                percent_value: 1,
+                value: 1,
+            },
+            Step::ClinicTermsPercentOfRemaining {
+                remaining: 1,
+                percent: 1,
+                value: 1,
+            },
+            Step::ClinicTermsApply { terms: 1, legal: 1 },
+            Step::ClinicTermsCapped { terms: 1, legal: 1 },
+            Step::AfterStartCharge {
+                provided_value: 1,
+                fee: 1,
+                value: 1,
+            },
+            Step::MaxCharge { value: 1 },
+            Step::Refund {
+                paid: 1,
+                max_charge: 1,
+                value: 1,
+            },
+            Step::BalanceDue {
+                paid: 1,
+                max_charge: 1,
+                value: 1,
+            },
+        ]
+    }
+
+    #[test]
+    fn every_step_has_its_code_and_reads_in_both_languages() {
+        let steps = every_step();
+        let mut seen = std::collections::BTreeSet::new();
+        for s in &steps {
+            let v = serde_json::to_value(s).unwrap();
+            assert_eq!(v["code"], s.code());
+            assert_eq!(serde_json::from_value::<Step>(v).unwrap(), *s);
+            assert!(seen.insert(s.code()), "duplicate {}", s.code());
+            for l in Locale::ALL {
+                assert!(!s.text(l).is_empty());
+            }
+        }
+        let q = quote(&facts(1, date(2026, 2, 10))).unwrap();
+        assert_eq!(
+            q.steps[2].text(Locale::En),
+            "Value of the sessions given: ¥100,000 × 1 ÷ 3 = ¥33,333 (rounded down to the yen)"
+        );
+        assert_eq!(
+            q.steps[2].text(Locale::Ja),
+            "提供済み役務の対価：100,000円 × 1回 ÷ 3回 = 33,333円（円未満切り捨て）"
+        );
+        assert_eq!(
+            q.steps[0].text(Locale::En),
+            "Contract document received on 2026-01-28: 8 days, that day included, run until 2026-02-04."
+        );
+    }
+
+    fn arb_facts() -> impl Strategy<Value = CancellationFacts> {
+        (
+            0..=5_000_000i64,
+            1u32..=30,
+            0u32..=30,
+            prop::option::of(0i32..60),
+            0i32..90,
+            prop::option::of(0u32..=100),
+            prop::option::of((
+                prop::option::of(0..=40_000i64),
+                prop::option::of(0..=100_000i64),
+                prop::option::of(0u32..=100),
+            )),
+        )
+            .prop_map(|(total, sessions, used, received, notice, paid, terms)| {
+                let start = date(2024, 1, 1);
+                let day = |n: i32| start.saturating_add(jiff::Span::new().days(n));
+                CancellationFacts {
+                    total,
+                    sessions,
+                    used: used.min(sessions),
+                    contracted_on: Some(start),
+                    document_received: received.map(day),
+                    notice: day(notice),
+                    // paid as a share of the total, in percent
+                    paid: paid.map(|p| total * i64::from(p) / 100),
+                    terms: terms.map(|(b, c, p)| ClinicTerms {
+                        before_start_fee: b,
+                        after_start_fee_cap: c,
+                        after_start_fee_percent: p,
+                    }),
+                }
+            })
+    }
+
+    proptest! {
+        /// The charge never exceeds what the law allows for the kind, nor the
+        /// total; the refund is never negative nor above what was paid; and
+        /// the kind follows the dates and the sessions given.
+        #[test]
+        fn the_charge_never_exceeds_the_legal_caps(f in arb_facts()) {
+            let q = quote(&f).unwrap();
+            let within = f.document_received.is_none_or(|r| f.notice <= cooling_off::last_day(r));
+            let expected_kind = if within {
+                Kind::CoolingOff
+            } else if f.used == 0 {
+                Kind::BeforeStart
+            } else {
+                Kind::AfterStart
+            };
+            prop_assert_eq!(q.kind, expected_kind);
+            prop_assert!(q.max_charge >= 0);
+            match q.kind {
+                Kind::CoolingOff => prop_assert_eq!(q.max_charge, 0),
+                Kind::BeforeStart => prop_assert!(q.max_charge <= 20_000),
+                Kind::AfterStart => {
+                    // The cap computed independently, in exact rationals:
+                    // given × sessions ≤ total × used, and 5 × fee ≤ rest.
+                    let given = q.provided_value;
+                    prop_assert!(i128::from(given) * i128::from(f.sessions) <= i128::from(f.total) * i128::from(f.used));
+                    prop_assert!(i128::from(given + 1) * i128::from(f.sessions) > i128::from(f.total) * i128::from(f.used));
+                    let fee = q.max_charge - given;
+                    prop_assert!(fee >= 0);
+                    prop_assert!(fee <= 50_000);
+                    prop_assert!(5 * fee <= f.total - given);
+                    prop_assert!(q.max_charge <= f.total);
+                }
+            }
+            if let Some(paid) = f.paid {
+                let refund = q.refund.unwrap();
+                prop_assert!(refund >= 0);
+                prop_assert!(refund <= paid);
+                prop_assert_eq!(refund, (paid - q.max_charge).max(0));
+                prop_assert_eq!(refund - q.balance_due.unwrap(), paid - q.max_charge);
+            } else {
+                prop_assert_eq!(q.refund, None);
+            }
+            prop_assert_eq!(q.steps.last().map(Step::code), Some(if f.paid.is_some() {
+                if q.balance_due.unwrap_or(0) > 0 { "balance_due" } else { "refund" }
+            } else {
+                "max_charge"
+            }));
+        }
+
+        /// Clinic terms only ever lower the charge.
+        #[test]
+        fn terms_never_raise_the_charge(f in arb_facts()) {
+            let with = quote(&f).unwrap();
+            let without = quote(&CancellationFacts { terms: None, ..f }).unwrap();
+            prop_assert!(with.max_charge <= without.max_charge);
+            prop_assert_eq!(with.kind, without.kind);
+        }
+    }
+}
