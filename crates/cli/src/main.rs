@@ -12,6 +12,7 @@ use jousei_core::text::{ClinicCode, Login, required_name};
 use jousei_store::{Actor, DynStore, NewApiToken, NewClinic, NewUser};
 
 mod barcode_cmd;
+mod calendar_cmd;
 mod demo;
 mod demo_patients;
 mod demo_supply;
@@ -119,6 +120,11 @@ enum Cmd {
     Barcode {
         #[command(subcommand)]
         cmd: barcode_cmd::BarcodeCmd,
+    },
+    /// Calendar: Japanese public holidays computed by the rules of the holiday law
+    Calendar {
+        #[command(subcommand)]
+        cmd: calendar_cmd::CalendarCmd,
     },
     /// Configuration
     Config {
@@ -309,6 +315,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => audit_verify(&db).await,
         Cmd::Backup { db, out } => backup(&db, &out).await,
         Cmd::Barcode { cmd } => barcode_cmd::run(cmd),
+        Cmd::Calendar { cmd } => calendar_cmd::run(cmd),
         Cmd::Config {
             cmd: ConfigCmd::PrintDefault,
         } => {

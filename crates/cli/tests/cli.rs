@@ -310,3 +310,41 @@ fn backup_copies_everything_including_the_wal() {
     assert!(text(&o).1.contains("use pg_dump"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn calendar_holidays_lists_a_year_as_json_and_as_a_table() {
+    let o = jousei(&["calendar", "holidays", "--year", "2026", "--json"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let list: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(list.len(), 18);
+    assert_eq!(list[0]["date"], "2026-01-01");
+    assert_eq!(list[0]["name"], "元日");
+    assert_eq!(list[0]["name_en"], "New Year's Day");
+    let day = |d: &str| list.iter().find(|h| h["date"] == d).unwrap().clone();
+    assert_eq!(day("2026-05-06")["name"], "休日");
+    assert_eq!(day("2026-05-06")["kind"], "substitute_holiday");
+    assert_eq!(day("2026-09-22")["name"], "休日");
+    assert_eq!(day("2026-09-22")["kind"], "citizens_holiday");
+
+    let o = jousei(&["calendar", "holidays", "--year", "2021"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let (out, _) = text(&o);
+    assert!(out.contains("2021-07-23  金  スポーツの日"), "{out}");
+    assert!(out.contains("2021-08-09  月  休日"), "{out}");
+    assert!(out.contains("Substitute Holiday"), "{out}");
+    assert_eq!(out.lines().filter(|l| l.starts_with("2021-")).count(), 17);
+}
+
+#[test]
+fn calendar_holidays_refuses_years_outside_the_range() {
+    for year in ["1979", "2100", "99999"] {
+        let o = jousei(&["calendar", "holidays", "--year", year]);
+        assert!(!o.status.success());
+        let (out, err) = text(&o);
+        assert!(out.is_empty());
+        assert!(err.contains("--year") && err.contains("1980–2099"), "{err}");
+    }
+    let o = jousei(&["calendar", "holidays", "--year", "next"]);
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("--year"));
+}
