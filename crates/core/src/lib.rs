@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod barcode;
 pub mod calendar;
+pub mod care;
 pub mod codes;
 pub mod commerce;
 pub mod error;
