@@ -13,6 +13,7 @@ use jousei_store::{Actor, DynStore, NewApiToken, NewClinic, NewUser};
 
 mod barcode_cmd;
 mod calendar_cmd;
+mod contract_cmd;
 mod demo;
 mod demo_patients;
 mod demo_supply;
@@ -125,6 +126,11 @@ enum Cmd {
     Calendar {
         #[command(subcommand)]
         cmd: calendar_cmd::CalendarCmd,
+    },
+    /// Contracts: Specified Commercial Transactions Act coverage and cancellation quotes (no database)
+    Contract {
+        #[command(subcommand)]
+        cmd: contract_cmd::ContractCmd,
     },
     /// Configuration
     Config {
@@ -316,6 +322,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Backup { db, out } => backup(&db, &out).await,
         Cmd::Barcode { cmd } => barcode_cmd::run(cmd),
         Cmd::Calendar { cmd } => calendar_cmd::run(cmd),
+        Cmd::Contract { cmd } => contract_cmd::run(cmd),
         Cmd::Config {
             cmd: ConfigCmd::PrintDefault,
         } => {

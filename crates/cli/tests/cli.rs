@@ -348,3 +348,184 @@ fn calendar_holidays_refuses_years_outside_the_range() {
     assert!(!o.status.success());
     assert!(text(&o).1.contains("--year"));
 }
+
+/// Runs `jousei` with the words of `line` as its arguments.
+fn jousei_line(line: &str) -> Output {
+    jousei(&line.split_whitespace().collect::<Vec<_>>())
+}
+
+fn json_of(o: &Output) -> serde_json::Value {
+    assert!(o.status.success(), "{:?}", text(o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn contract_coverage_gives_its_reasons() {
+    let v = json_of(&jousei_line(
+        "contract coverage --purpose beauty --method drug --total 100000 --period-months 6 --json",
+    ));
+    assert_eq!(v["covered"], true);
+    let codes: Vec<&str> = v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "purpose_beauty",
+            "method_drug",
+            "total_above_50000",
+            "period_above_one_month"
+        ]
+    );
+    assert_eq!(v["reasons"][2]["total"], 100_000);
+    assert_eq!(
+        v["reasons"][2]["text"],
+        "The total, ¥100,000 including tax, is above ¥50,000."
+    );
+    assert_eq!(v["reasons"][3]["met"], true);
+
+    // Medical purpose, ¥50,000 exactly, no fixed period.
+    let v = json_of(&jousei_line(
+        "contract coverage --purpose medical --method drug --total 50,000 --no-fixed-period --json",
+    ));
+    assert_eq!(v["covered"], false);
+    assert_eq!(v["reasons"][0]["code"], "purpose_medical");
+    assert_eq!(v["reasons"][0]["met"], false);
+    assert_eq!(v["reasons"][2]["code"], "total_not_above_50000");
+    assert_eq!(v["reasons"][3]["code"], "period_no_fixed_end");
+
+    let o = jousei_line(
+        "contract coverage --purpose unclear --method drug --total ¥120,000 --period-months 3",
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let (out, _) = text(&o);
+    assert!(out.starts_with("適用あり"), "{out}");
+    assert!(out.contains("Covered:"), "{out}");
+    assert!(out.contains("purpose_unclear_treated_as_beauty"), "{out}");
+    assert!(out.contains("120,000円"), "{out}");
+}
+
+#[test]
+fn contract_cancellation_quote_shows_the_arithmetic() {
+    let quote = |rest: &str| {
+        json_of(&jousei_line(&format!(
+            "contract cancellation-quote --total 100000 --sessions 3 --json {rest}"
+        )))
+    };
+    let v = quote("--used 1 --document-received 2026-01-28 --notice 2026-02-10 --paid 100000");
+    assert_eq!(v["kind"], "after_start");
+    assert_eq!(v["cooling_off_until"], "2026-02-04");
+    assert_eq!(v["provided_value"], 33_333);
+    assert_eq!(v["max_charge"], 46_666);
+    assert_eq!(v["refund"], 53_334);
+    let steps = v["steps"].as_array().unwrap();
+    assert!(
+        steps
+            .iter()
+            .all(|s| s["code"].is_string() && s["text"].is_string() && s["text_ja"].is_string())
+    );
+    assert!(steps.iter().any(|s| s["code"] == "percent_of_remaining"
+        && s["remaining"] == 66_667
+        && s["value"] == 13_333));
+
+    // The last day of the cooling-off: nothing charged, even for the session given.
+    let v = quote("--used 1 --document-received 2026-01-28 --notice 2026-02-04 --paid 100000");
+    assert_eq!(v["kind"], "cooling_off");
+    assert_eq!(v["max_charge"], 0);
+    assert_eq!(v["refund"], 100_000);
+
+    // Never received: the cooling-off does not run out.
+    let v = quote("--used 2 --document-received none --notice 2027-01-01");
+    assert_eq!(v["kind"], "cooling_off");
+    assert_eq!(v["cooling_off_until"], serde_json::Value::Null);
+    assert_eq!(v["refund"], serde_json::Value::Null);
+
+    // Before the first session: at most ¥20,000, or less under the clinic's terms.
+    let v = quote("--used 0 --document-received 2026-01-28 --notice 2026-02-05 --paid 100000");
+    assert_eq!(v["kind"], "before_start");
+    assert_eq!(v["max_charge"], 20_000);
+    assert_eq!(v["refund"], 80_000);
+    let v = quote(
+        "--used 0 --document-received 2026-01-28 --notice 2026-02-05 --terms-before-start-fee 10000",
+    );
+    assert_eq!(v["max_charge"], 10_000);
+
+    // Text: Japanese and English lines.
+    let o = jousei_line(
+        "contract cancellation-quote --total 100000 --sessions 3 --used 1 \
+         --document-received 2026-01-28 --notice 2026-02-10",
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let (out, _) = text(&o);
+    assert!(out.contains("[after_start]"), "{out}");
+    assert!(
+        out.contains("請求上限 Maximum charge: 46,666円 / ¥46,666"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Value of the sessions given: ¥100,000 × 1 ÷ 3 = ¥33,333"),
+        "{out}"
+    );
+}
+
+#[test]
+fn contract_calculators_refuse_bad_input_naming_the_argument() {
+    for (line, argument) in [
+        (
+            "--sessions 3 --used 4 --document-received 2026-01-28 --notice 2026-02-10",
+            "--used: used_exceeds_sessions",
+        ),
+        (
+            "--sessions 0 --used 0 --document-received none --notice 2026-02-10",
+            "--sessions: sessions_zero",
+        ),
+        (
+            "--sessions 3 --used 0 --document-received 2026-01-28 --notice 2026-02-30",
+            "--notice",
+        ),
+        (
+            "--sessions 3 --used 1 --document-received 2026-01-28 --notice 2026-02-10 --paid=-5",
+            "--paid",
+        ),
+        (
+            "--sessions 3 --used 1 --document-received 2026-01-28 --notice 2026-01-20 \
+             --contract-date 2026-01-28",
+            "--notice: notice_before_contract",
+        ),
+        (
+            "--sessions 3 --used 1 --document-received 2026-01-28",
+            "--notice",
+        ),
+    ] {
+        for json in ["", "--json"] {
+            let o = jousei_line(&format!(
+                "contract cancellation-quote --total 100000 {line} {json}"
+            ));
+            let (out, err) = text(&o);
+            assert_eq!(o.status.code(), Some(2), "{line}: {err}");
+            assert!(out.is_empty(), "{line}: {out}");
+            assert!(err.contains(argument), "{line}: {err}");
+        }
+    }
+    for (line, argument) in [
+        (
+            "--purpose cosmetic --total 100000 --period-months 6",
+            "--purpose",
+        ),
+        ("--purpose beauty --total 1.5 --period-months 6", "--total"),
+        ("--purpose beauty --total 100000", "--period-months"),
+        (
+            "--purpose beauty --total 100000 --period-months 6 --no-fixed-period",
+            "--no-fixed-period",
+        ),
+    ] {
+        let o = jousei_line(&format!("contract coverage --method drug {line}"));
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{line}: {err}");
+        assert!(out.is_empty(), "{line}: {out}");
+        assert!(err.contains(argument), "{line}: {err}");
+    }
+}
