@@ -66,6 +66,12 @@ ensure_browser_tools() {
   fi
 }
 
+# --- PDF inspection (poppler-utils: pdftotext, pdffonts) ----------------------
+if ! command -v pdftotext >/dev/null || ! command -v pdffonts >/dev/null; then
+  step "installing poppler-utils from Debian (PDF text and font checks)"
+  apt_install poppler-utils || skip "PDF text checks" "poppler-utils missing and not installable here"
+fi
+
 step "formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings

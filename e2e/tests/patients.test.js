@@ -133,6 +133,15 @@ test("register → tablet questionnaire → decision → drawn signature → sig
   assert.equal((await co.locator('[data-testid="consent-state"]').first().textContent()).trim(), "署名済み");
   const drawn = await co.locator('[data-testid="signature-img"]').first().evaluate((img) => img.complete && img.naturalWidth > 0);
   assert.ok(drawn, "the signature image loads");
+  // The signed consent as a PDF, with its hash shown on the record.
+  const sha = (await co.locator('[data-testid="consent-pdf-sha"]').first().textContent()).trim();
+  assert.match(sha, /^[0-9a-f]{64}$/);
+  const href = await co.locator('[data-testid="consent-pdf"]').first().getAttribute("href");
+  const pdf = await co.request.get(href);
+  assert.equal(pdf.status(), 200);
+  assert.equal(pdf.headers()["content-type"], "application/pdf");
+  assert.equal(pdf.headers()["x-content-sha256"], sha);
+  assert.equal((await pdf.body()).subarray(0, 5).toString(), "%PDF-");
   await co.screenshot({ path: "screenshots/patients-consent-signed.png", fullPage: true });
   await desk.close();
 

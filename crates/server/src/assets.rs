@@ -14,11 +14,6 @@ use crate::app::AppState;
 #[folder = "assets/"]
 struct WebAssets;
 
-#[derive(Embed)]
-#[folder = "../../assets/fonts/"]
-#[include = "*.ttf"]
-struct Fonts;
-
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/assets/fonts/{file}", get(font))
@@ -64,6 +59,7 @@ async fn asset(Path(path): Path<String>) -> Response {
 }
 
 async fn font(Path(file): Path<String>) -> Response {
-    let data = Fonts::get(&file).map(|f| f.data);
+    // The same bytes the PDFs embed (one copy in the binary).
+    let data = jousei_documents::font(&file).map(std::borrow::Cow::Borrowed);
     serve(&file, data)
 }

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use jousei_core::patient::questionnaire::Questionnaire;
 use jousei_core::role::Permission;
 use jousei_store::patient::{
-    ConsentTemplate, ConsentTemplateVersion, PatientVersion, QuestionnaireResponse,
+    ConsentPdf, ConsentTemplate, ConsentTemplateVersion, PatientVersion, QuestionnaireResponse,
 };
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -42,6 +42,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_consents, sign_consent))
         .routes(routes!(consent_text))
         .routes(routes!(consent_signature))
+        .routes(routes!(consent_pdf))
         .routes(routes!(withdraw_consent))
         .routes(routes!(same_day_reason))
 }
@@ -389,6 +390,42 @@ async fn consent_signature(
         bytes,
     )
         .into_response())
+}
+
+/// The signed consent as a PDF/A document with its fonts embedded, kept from
+/// the moment of signing; its SHA-256 is in the `X-Content-SHA256` header
+/// and in the consent's `pdf_sha256` (audited: part `consent_pdf`).
+#[utoipa::path(get, path = "/api/v1/patients/{id}/consents/{consent_id}/pdf", tag = "patients", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("consent_id" = Uuid, Path)), responses(
+    (status = 200, content_type = "application/pdf", description = "the signed consent"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn consent_pdf(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    Path((id, consent_id)): Path<(Uuid, Uuid)>,
+) -> Result<Response, ApiError> {
+    let pdf = ops::consent_pdf(&state, &p, id, consent_id).await?;
+    Ok(pdf_response(pdf, &format!("consent-{consent_id}.pdf")))
+}
+
+/// A kept PDF as a download with its hash.
+pub(crate) fn pdf_response(pdf: ConsentPdf, file_name: &str) -> Response {
+    let mut resp = pdf.pdf.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{file_name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&pdf.sha256) {
+        h.insert("x-content-sha256", v);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    resp
 }
 
 /// Records the patient's withdrawal of a consent with the reason; the consent

@@ -1050,6 +1050,8 @@ pub async fn sign(
             },
         )
         .await?;
+    keep_pdf_after_signing(state, p, &c).await;
+    let c = state.store.consent(p.clinic.id, c.id).await?.unwrap_or(c);
     Ok(consent_view(p, c))
 }
 
@@ -1114,6 +1116,144 @@ pub async fn consent_signature(
         .ok_or_else(ApiError::not_found)?;
     note_read(state, p, patient_id, "consent_signature").await?;
     Ok(sig.to_file())
+}
+
+/// The signed consent as a PDF (part `consent_pdf`). Rendered from the
+/// stored record the first time it is asked for (right after signing) and
+/// kept with its SHA-256; every later request returns the kept copy, so
+/// what was handed to the patient can always be shown again byte for byte.
+pub async fn consent_pdf(
+    state: &AppState,
+    p: &Principal,
+    patient_id: Uuid,
+    id: Uuid,
+) -> Result<ConsentPdf, ApiError> {
+    p.require(Permission::PatientRead)?;
+    let c = consent_of(state, p, patient_id, id).await?;
+    let pdf = match state.store.consent_pdf(p.clinic.id, id).await? {
+        Some(kept) => kept,
+        None => {
+            let bytes = render_consent_pdf(state, p, &c).await?;
+            state
+                .store
+                .keep_consent_pdf(&p.actor(), p.clinic.id, id, &bytes)
+                .await?
+        }
+    };
+    note_read(state, p, patient_id, "consent_pdf").await?;
+    Ok(pdf)
+}
+
+/// Makes and keeps the PDF of a consent just signed, so its hash is on
+/// record from the start. A failure here is logged, not returned: the
+/// consent is recorded either way and the PDF is made on first request.
+pub async fn keep_pdf_after_signing(state: &AppState, p: &Principal, c: &Consent) {
+    let result = async {
+        let bytes = render_consent_pdf(state, p, c).await?;
+        state
+            .store
+            .keep_consent_pdf(&p.actor(), p.clinic.id, c.id, &bytes)
+            .await?;
+        Ok::<(), ApiError>(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::error!(consent_id = %c.id, error = ?e, "consent PDF not kept after signing");
+    }
+}
+
+async fn render_consent_pdf(
+    state: &AppState,
+    p: &Principal,
+    c: &Consent,
+) -> Result<Vec<u8>, ApiError> {
+    let patient = state
+        .store
+        .patient(p.clinic.id, c.patient_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let text = state
+        .store
+        .consent_text(p.clinic.id, c.id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let signature = state.store.consent_signature(p.clinic.id, c.id).await?;
+    let staff = state.store.users_in_clinic(p.clinic.id).await?;
+    let explainer = staff
+        .iter()
+        .find(|(u, _)| u.id == c.explained_by)
+        .map_or_else(
+            || c.explained_by_login.clone(),
+            |(u, _)| format!("{} ({})", u.display_name, u.login),
+        );
+    let l = c.locale;
+    let t = |k: &str| state.i18n.t(l, k);
+    let zone = p.clinic.time_zone.as_str();
+    let when = |at: Timestamp| format!("{} ({zone})", crate::pages::local_time(at, zone));
+    let f = &patient.facts;
+    let mut name = f.name.clone();
+    name.push_str(&format!(" / {}", f.kana.as_str()));
+    if let Some(r) = &f.romaji {
+        name.push_str(&format!(" / {r}"));
+    }
+    let mut rows = vec![
+        (t("consent-pdf-patient"), name),
+        (t("consent-pdf-number"), patient.number.clone()),
+        (t("consent-pdf-birth-date"), f.birth_date.to_string()),
+        (
+            t("consent-pdf-template"),
+            format!("{} v{}", c.template_code, c.template_version),
+        ),
+        (t("consent-pdf-explained-by"), explainer),
+        (t("consent-pdf-explained-at"), when(c.explained_at.0)),
+    ];
+    if c.first_explained_at.0 != c.explained_at.0 {
+        rows.push((
+            t("consent-pdf-first-explained-at"),
+            when(c.first_explained_at.0),
+        ));
+    }
+    rows.push((
+        t("consent-pdf-witness"),
+        c.witness_name.clone().unwrap_or_else(|| "—".into()),
+    ));
+    rows.push((t("consent-pdf-signed-at"), when(c.signed_at.0)));
+    let clinic = match (l, &p.clinic.name_en) {
+        (Locale::En, Some(en)) => en.clone(),
+        _ => p.clinic.name.clone(),
+    };
+    let doc = jousei_documents::ConsentDocument {
+        lang: l.as_str().to_string(),
+        title: text.lines().next().unwrap_or_default().to_string(),
+        clinic,
+        kind: t("consent-pdf-kind"),
+        text,
+        text_sha256: c.text_sha256.clone(),
+        template_sha256: c.template_sha256.clone(),
+        sign_heading: t("consent-pdf-sign-heading"),
+        rows,
+        signature_label: t("consent-pdf-signature"),
+        signature: match signature {
+            Some(Signature::SvgPath(d)) => jousei_documents::SignatureImage::SvgPath {
+                d,
+                width: 600,
+                height: 200,
+            },
+            Some(Signature::Png(b)) => jousei_documents::SignatureImage::Png(b),
+            None => jousei_documents::SignatureImage::None,
+        },
+        hash_label: t("consent-pdf-text-hash"),
+        template_label: t("consent-pdf-template-hash"),
+        footer: state
+            .i18n
+            .t_args(l, "consent-pdf-footer", &[("id", c.id.to_string())]),
+        date: c.signed_at.0,
+    };
+    let pdf = tokio::task::spawn_blocking(move || jousei_documents::consent_pdf(&doc))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    Ok(pdf.bytes)
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]

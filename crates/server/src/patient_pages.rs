@@ -58,6 +58,7 @@ pub fn router() -> Router<AppState> {
             "/patients/{id}/consents/{cid}/signature",
             get(signature_file),
         )
+        .route("/patients/{id}/consents/{cid}/pdf", get(consent_pdf_file))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -562,6 +563,8 @@ pub struct ConsentRow {
     pub refused_today: String,
     pub withdrawable: bool,
     pub needs_same_day_reason: bool,
+    /// SHA-256 of the kept PDF, or empty before it is made.
+    pub pdf_sha256: String,
 }
 
 /// Problems of one form of the record page.
@@ -642,6 +645,7 @@ fn consent_row(l: &Layout<'_>, p: &Principal, c: &ConsentView) -> ConsentRow {
             && k.same_day_reason.is_none()
             && c.same_day_today
             && p.can(Permission::ScreeningDecide),
+        pdf_sha256: k.pdf_sha256.clone().unwrap_or_default(),
     }
 }
 
@@ -901,6 +905,18 @@ async fn signature_file(
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)
+}
+
+async fn consent_pdf_file(
+    State(state): State<AppState>,
+    Signed(p, _ctx): Signed,
+    Path((id, cid)): Path<(Uuid, Uuid)>,
+) -> Result<Response, ApiError> {
+    let pdf = ops::consent_pdf(&state, &p, id, cid).await?;
+    Ok(crate::patient_api::pdf_response(
+        pdf,
+        &format!("consent-{cid}.pdf"),
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------

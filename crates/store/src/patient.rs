@@ -198,6 +198,18 @@ pub struct NewConsent {
     pub same_day_reason: Option<String>,
 }
 
+/// The PDF of a signed consent, as kept.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConsentPdf {
+    pub consent_id: Uuid,
+    /// SHA-256 (hex) of `pdf`.
+    pub sha256: String,
+    #[serde(skip)]
+    pub pdf: Vec<u8>,
+    #[serde(serialize_with = "crate::ser_ts")]
+    pub created_at: Ts,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Consent {
     pub id: Uuid,
@@ -231,6 +243,8 @@ pub struct Consent {
     pub withdrawn_at: Option<Ts>,
     pub withdrawn_reason: Option<String>,
     pub withdrawn_by: Option<Uuid>,
+    /// SHA-256 of the kept PDF of the signed consent, once made.
+    pub pdf_sha256: Option<String>,
 }
 
 #[async_trait]
@@ -345,6 +359,19 @@ pub trait PatientStore: Send + Sync {
     /// The exact text the patient was shown.
     async fn consent_text(&self, clinic_id: Uuid, id: Uuid) -> Result<Option<String>>;
     async fn consent_signature(&self, clinic_id: Uuid, id: Uuid) -> Result<Option<Signature>>;
+    /// Keeps the PDF of a signed consent with its SHA-256. The first PDF
+    /// kept stays: a later call returns the stored one unchanged (two
+    /// staff opening a new consent at once cannot replace each other's
+    /// copy). `not_found` for an unknown consent.
+    async fn keep_consent_pdf(
+        &self,
+        actor: &Actor,
+        clinic_id: Uuid,
+        consent_id: Uuid,
+        pdf: &[u8],
+    ) -> Result<ConsentPdf>;
+    /// The kept PDF of a consent, if one was kept.
+    async fn consent_pdf(&self, clinic_id: Uuid, consent_id: Uuid) -> Result<Option<ConsentPdf>>;
     /// The earliest explanation of a template to a patient, if any.
     async fn first_explanation(
         &self,

@@ -184,7 +184,7 @@ impl TryFrom<TemplateRow> for ConsentTemplate {
     }
 }
 
-pub(crate) const CONSENT_SELECT: &str = "SELECT c.id, c.clinic_id, c.patient_id, c.template_id, t.code AS template_code, c.template_version, c.template_sha256, c.locale, c.product_ids, c.text_sha256, c.signature_kind, c.explained_by, u.login AS explained_by_login, c.witness_name, c.explained_at, c.first_explained_at, c.signed_at, c.recorded_by, c.same_day_reason, c.same_day_reason_by, c.same_day_reason_at, c.withdrawn_at, c.withdrawn_reason, c.withdrawn_by FROM consents c JOIN consent_templates t ON t.id = c.template_id JOIN users u ON u.id = c.explained_by";
+pub(crate) const CONSENT_SELECT: &str = "SELECT c.id, c.clinic_id, c.patient_id, c.template_id, t.code AS template_code, c.template_version, c.template_sha256, c.locale, c.product_ids, c.text_sha256, c.signature_kind, c.explained_by, u.login AS explained_by_login, c.witness_name, c.explained_at, c.first_explained_at, c.signed_at, c.recorded_by, c.same_day_reason, c.same_day_reason_by, c.same_day_reason_at, c.withdrawn_at, c.withdrawn_reason, c.withdrawn_by, cp.sha256 AS pdf_sha256 FROM consents c JOIN consent_templates t ON t.id = c.template_id JOIN users u ON u.id = c.explained_by LEFT JOIN consent_pdfs cp ON cp.consent_id = c.id";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct ConsentRow {
@@ -212,6 +212,7 @@ pub(crate) struct ConsentRow {
     pub withdrawn_at: Option<Ts>,
     pub withdrawn_reason: Option<String>,
     pub withdrawn_by: Option<Uuid>,
+    pub pdf_sha256: Option<String>,
 }
 
 impl TryFrom<ConsentRow> for Consent {
@@ -248,6 +249,7 @@ impl TryFrom<ConsentRow> for Consent {
             withdrawn_at: r.withdrawn_at,
             withdrawn_reason: r.withdrawn_reason,
             withdrawn_by: r.withdrawn_by,
+            pdf_sha256: r.pdf_sha256,
         })
     }
 }
@@ -840,6 +842,52 @@ macro_rules! patient_impl {
                         .ok_or_else(|| $crate::StoreError::Corrupt(format!("signature kind {kind}")))
                 })
                 .transpose()
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn keep_consent_pdf(
+                &self,
+                actor: &$crate::Actor,
+                clinic_id: uuid::Uuid,
+                consent_id: uuid::Uuid,
+                pdf: &[u8],
+            ) -> $crate::Result<$crate::patient::ConsentPdf> {
+                use sha2::Digest as _;
+                let mut tx = self.begin_write().await?;
+                Self::lock_writes(&mut tx).await?;
+                let c = Self::consent_in(&mut tx, clinic_id, consent_id).await?;
+                let kept: Option<(String, Vec<u8>, $crate::Ts)> = sqlx::query_as("SELECT sha256, pdf, created_at FROM consent_pdfs WHERE clinic_id = $1 AND consent_id = $2")
+                    .bind(clinic_id)
+                    .bind(consent_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if let Some((sha256, pdf, created_at)) = kept {
+                    return Ok($crate::patient::ConsentPdf { consent_id, sha256, pdf, created_at });
+                }
+                let sha256 = hex::encode(sha2::Sha256::digest(pdf));
+                let now = $crate::Ts::now();
+                sqlx::query("INSERT INTO consent_pdfs (consent_id, clinic_id, sha256, pdf, created_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(consent_id)
+                    .bind(clinic_id)
+                    .bind(&sha256)
+                    .bind(pdf)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::append_audit(&mut tx, actor, Some(clinic_id), "consent_pdf_kept", "patient", Some(c.patient_id.to_string()),
+                    serde_json::json!({"part": "consent", "consent_id": consent_id, "sha256": sha256, "bytes": pdf.len()})).await?;
+                tx.commit().await?;
+                Ok($crate::patient::ConsentPdf { consent_id, sha256, pdf: pdf.to_vec(), created_at: now })
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn consent_pdf(&self, clinic_id: uuid::Uuid, consent_id: uuid::Uuid) -> $crate::Result<Option<$crate::patient::ConsentPdf>> {
+                let row: Option<(String, Vec<u8>, $crate::Ts)> = sqlx::query_as("SELECT sha256, pdf, created_at FROM consent_pdfs WHERE clinic_id = $1 AND consent_id = $2")
+                    .bind(clinic_id)
+                    .bind(consent_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|(sha256, pdf, created_at)| $crate::patient::ConsentPdf { consent_id, sha256, pdf, created_at }))
             }
 
             #[tracing::instrument(skip_all)]

@@ -116,3 +116,21 @@ pui-done-decided = The decision is recorded.
 pui-done-signed = The signed consent is recorded.
 pui-done-withdrawn = The withdrawal is recorded.
 pui-done-same-day = The reason for same-day treatment is recorded.
+pui-consent-pdf = Signed consent (PDF)
+
+## The signed consent as a PDF (printed in the language the patient read)
+consent-pdf-kind = Consent (signed)
+consent-pdf-sign-heading = I have received the explanation above, understood it, and consent.
+consent-pdf-patient = Patient
+consent-pdf-number = Patient number
+consent-pdf-birth-date = Date of birth
+consent-pdf-template = Consent form
+consent-pdf-explained-by = Explained by (physician)
+consent-pdf-explained-at = Explained at
+consent-pdf-first-explained-at = First explained at
+consent-pdf-witness = Witness
+consent-pdf-signed-at = Signed at
+consent-pdf-signature = Patient's signature
+consent-pdf-text-hash = Text SHA-256
+consent-pdf-template-hash = Form SHA-256
+consent-pdf-footer = jousei consent record { $id }

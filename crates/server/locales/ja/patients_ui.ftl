@@ -116,3 +116,21 @@ pui-done-decided = 判定を記録しました。
 pui-done-signed = 署名済みの同意を記録しました。
 pui-done-withdrawn = 撤回を記録しました。
 pui-done-same-day = 即日施術の理由を記録しました。
+pui-consent-pdf = 署名済み同意書（PDF）
+
+## The signed consent as a PDF (printed in the language the patient read)
+consent-pdf-kind = 同意書（署名済み）
+consent-pdf-sign-heading = 上記の説明を受け、内容を理解したうえで同意します。
+consent-pdf-patient = 患者氏名
+consent-pdf-number = 診察券番号
+consent-pdf-birth-date = 生年月日
+consent-pdf-template = 同意書様式
+consent-pdf-explained-by = 説明した医師
+consent-pdf-explained-at = 説明日時
+consent-pdf-first-explained-at = 初回説明日時
+consent-pdf-witness = 立会人
+consent-pdf-signed-at = 署名日時
+consent-pdf-signature = 患者署名
+consent-pdf-text-hash = 本文 SHA-256
+consent-pdf-template-hash = 様式 SHA-256
+consent-pdf-footer = jousei 同意記録 { $id }

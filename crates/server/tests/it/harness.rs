@@ -239,3 +239,35 @@ pub fn location(r: &reqwest::Response) -> String {
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap_or_default()
 }
+
+/// The text of a PDF by poppler's `pdftotext`, or None (reported as
+/// skipped) when poppler-utils is not installed. scripts/test.sh installs it;
+/// with CI=true a missing pdftotext fails.
+pub fn pdf_text(pdf: &[u8]) -> Option<String> {
+    use std::io::Write;
+    if std::process::Command::new("pdftotext")
+        .arg("-v")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "pdftotext (poppler-utils) is required in CI"
+        );
+        eprintln!("SKIPPED (PDF text check): pdftotext (poppler-utils) not installed");
+        return None;
+    }
+    let path = std::env::temp_dir().join(format!("jousei-it-{}.pdf", uuid::Uuid::now_v7()));
+    let mut f = std::fs::File::create(&path).expect("temp pdf");
+    f.write_all(pdf).expect("write pdf");
+    drop(f);
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs");
+    let _ = std::fs::remove_file(&path);
+    assert!(out.status.success(), "pdftotext failed");
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}

@@ -6,6 +6,7 @@
 use crate::tests_supply_api::{Api, product_json};
 use crate::*;
 use serde_json::{Value, json};
+use sha2::Digest as _;
 
 fn patient(kana: &str, birth: &str, phone: &str) -> Value {
     json!({
@@ -701,6 +702,41 @@ async fn consent_is_signed_flagged_same_day_and_withdrawn_never_erased() {
     assert_eq!(c["same_day_today"], true);
     assert_eq!(c["treatment_today_refused"], "consent_same_day_unjustified");
     let cid = c["id"].as_str().unwrap().to_string();
+    // The PDF was made and kept at signing, its hash on the record.
+    let pdf_sha = c["pdf_sha256"].as_str().unwrap().to_string();
+    assert_eq!(pdf_sha.len(), 64, "{c}");
+    for _ in 0..2 {
+        let r = reqwest::Client::new()
+            .get(app.url(&format!("{consents}/{cid}/pdf")))
+            .bearer_auth(&co.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "application/pdf");
+        assert_eq!(r.headers()["x-content-sha256"], pdf_sha.as_str());
+        let bytes = r.bytes().await.unwrap();
+        assert!(bytes.starts_with(b"%PDF-"));
+        assert_eq!(
+            hex::encode(sha2::Sha256::digest(&bytes)),
+            pdf_sha,
+            "the kept copy is returned"
+        );
+        if let Some(text) = crate::harness::pdf_text(&bytes) {
+            let flat: String = text.split_whitespace().collect();
+            for needle in ["献血について", "歯髄幹細胞培養上清液10mL", "山田一郎（夫）"]
+            {
+                assert!(flat.contains(needle), "{needle} not in the PDF:\n{text}");
+            }
+        }
+    }
+    assert_eq!(audit_of(&app, "consent_pdf_kept", &id).await.len(), 1);
+    assert!(
+        audit_of(&app, "patient_read", &id)
+            .await
+            .iter()
+            .any(|(_, c)| c["part"] == "consent_pdf")
+    );
     let (s, _) = co
         .post(
             &format!("{consents}/{cid}/same-day-reason"),

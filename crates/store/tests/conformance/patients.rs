@@ -674,6 +674,41 @@ async fn consents_are_versioned_and_withdrawn_never_deleted(store: DynStore) {
             .await,
         Err(StoreError::Conflict("consent_withdrawn"))
     ));
+    // The signed consent's PDF is kept once with its hash; the first stays.
+    assert!(store.consent_pdf(w.ginza, c.id).await.unwrap().is_none());
+    let kept = store
+        .keep_consent_pdf(&w.coordinator, w.ginza, c.id, b"%PDF-1.7 first")
+        .await
+        .unwrap();
+    assert_eq!(
+        kept.sha256,
+        "4916bb68e172d60c02899fb39b71b4f0fec1dc813dca22d4d364d4353365ca86"
+    );
+    let again = store
+        .keep_consent_pdf(&w.physician, w.ginza, c.id, b"%PDF-1.7 second")
+        .await
+        .unwrap();
+    assert_eq!(again.pdf, b"%PDF-1.7 first");
+    assert_eq!(again.sha256, kept.sha256);
+    assert_eq!(
+        store
+            .consent(w.ginza, c.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .pdf_sha256,
+        Some(kept.sha256.clone())
+    );
+    let read = store.consent_pdf(w.ginza, c.id).await.unwrap().unwrap();
+    assert_eq!(read.pdf, b"%PDF-1.7 first");
+    assert!(store.consent_pdf(w.umeda, c.id).await.unwrap().is_none());
+    assert!(matches!(
+        store
+            .keep_consent_pdf(&w.coordinator, w.umeda, c.id, b"%PDF")
+            .await,
+        Err(StoreError::NotFound)
+    ));
+
     let all = store.consents(w.ginza, p.id).await.unwrap();
     assert_eq!(all.len(), 2);
     assert!(all.iter().all(|c| c.state == ConsentState::Withdrawn));
@@ -734,7 +769,7 @@ async fn nothing_is_deleted_story(store: DynStore, url: &str) {
         .create_consent_template(&w.physician, w.ginza, "CM-IV", &template("iv_drip"))
         .await
         .unwrap();
-    store
+    let c = store
         .record_consent(
             &w.coordinator,
             w.ginza,
@@ -743,7 +778,13 @@ async fn nothing_is_deleted_story(store: DynStore, url: &str) {
         )
         .await
         .unwrap();
+    store
+        .keep_consent_pdf(&w.coordinator, w.ginza, c.id, b"%PDF-1.7")
+        .await
+        .unwrap();
     for sql in [
+        "DELETE FROM consent_pdfs",
+        "UPDATE consent_pdfs SET sha256 = 'x'",
         "DELETE FROM consents",
         "DELETE FROM screenings",
         "DELETE FROM questionnaire_responses",
