@@ -13,6 +13,7 @@ pub mod error;
 pub mod locale;
 pub mod password;
 pub mod patient;
+pub mod plan;
 pub mod role;
 pub mod supply;
 pub mod text;

@@ -18,6 +18,8 @@ use uuid::Uuid;
 mod imp;
 pub mod patient;
 mod patient_imp;
+pub mod plan;
+mod plan_imp;
 pub mod postgres;
 pub mod sqlite;
 pub mod supply;
@@ -207,7 +209,9 @@ pub struct AuditNote {
 /// The use cases jousei needs from a database. One implementation per
 /// backend; both pass the same conformance suite.
 #[async_trait]
-pub trait Store: supply::SupplyStore + patient::PatientStore + Send + Sync + 'static {
+pub trait Store:
+    supply::SupplyStore + patient::PatientStore + plan::PlanStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
     /// Checks that the database answers.
     async fn ping(&self) -> Result<()>;

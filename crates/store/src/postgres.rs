@@ -9,6 +9,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::imp::store_impl;
 use crate::patient_imp::patient_impl;
+use crate::plan_imp::plan_impl;
 use crate::supply_imp::supply_impl;
 use crate::{Backend, Result};
 
@@ -49,3 +50,4 @@ impl PgStore {
 store_impl!(PgStore, Postgres, Backend::Postgres);
 supply_impl!(PgStore, Postgres);
 patient_impl!(PgStore, Postgres);
+plan_impl!(PgStore, Postgres);

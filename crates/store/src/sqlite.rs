@@ -11,6 +11,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use crate::imp::store_impl;
 use crate::patient_imp::patient_impl;
+use crate::plan_imp::plan_impl;
 use crate::supply_imp::supply_impl;
 use crate::{Backend, Result};
 
@@ -72,3 +73,4 @@ impl SqliteStore {
 store_impl!(SqliteStore, Sqlite, Backend::Sqlite);
 supply_impl!(SqliteStore, Sqlite);
 patient_impl!(SqliteStore, Sqlite);
+plan_impl!(SqliteStore, Sqlite);

@@ -72,6 +72,7 @@ macro_rules! both {
 
 // After `both!` so the module can use it.
 mod patients;
+mod plans;
 mod supply;
 
 fn sys() -> Actor {
