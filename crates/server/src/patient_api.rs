@@ -23,7 +23,8 @@ use crate::app::{AppState, Signed};
 use crate::error::{ApiError, Problem};
 use crate::patient_ops::{
     self as ops, AnswersIn, ConsentView, DecisionIn, DocumentIn, DocumentOut, PatientIn,
-    PatientView, ReasonIn, RegisterIn, Registered, ScreeningView, SearchIn, SignIn, TemplateIn,
+    PatientView, ReasonIn, RegisterIn, Registered, ReviewIn, ScreeningView, SearchIn, SignIn,
+    TemplateIn,
 };
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -43,6 +44,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(consent_text))
         .routes(routes!(consent_signature))
         .routes(routes!(consent_pdf))
+        .routes(routes!(review_answers))
         .routes(routes!(withdraw_consent))
         .routes(routes!(same_day_reason))
 }
@@ -390,6 +392,23 @@ async fn consent_signature(
         bytes,
     )
         .into_response())
+}
+
+/// Records that staff went through the answers the patient filled in on
+/// the tablet with them (who, when, an optional note); once per set.
+#[utoipa::path(post, path = "/api/v1/patients/{id}/answers/{response_id}/review", tag = "patients", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("response_id" = Uuid, Path)), request_body = ReviewIn, responses(
+    (status = 200, body = Object), (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "answers_already_reviewed, answers_review_not_needed", body = Problem, content_type = "application/problem+json")))]
+async fn review_answers(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    Path((id, response_id)): Path<(Uuid, Uuid)>,
+    ApiJson(input): ApiJson<ReviewIn>,
+) -> Result<Json<QuestionnaireResponse>, ApiError> {
+    Ok(Json(
+        ops::review_answers(&state, &p, id, response_id, &input).await?,
+    ))
 }
 
 /// The signed consent as a PDF/A document with its fonts embedded, kept from

@@ -557,6 +557,46 @@ pub async fn responses(
     Ok(r)
 }
 
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReviewIn {
+    /// What was checked or corrected with the patient (optional).
+    pub note: Option<String>,
+}
+
+/// Records that staff went through answers the patient filled in on the
+/// tablet with them. Only answers from the patient need it
+/// (`answers_review_not_needed` for staff-entered ones).
+pub async fn review_answers(
+    state: &AppState,
+    p: &Principal,
+    patient_id: Uuid,
+    response_id: Uuid,
+    input: &ReviewIn,
+) -> Result<QuestionnaireResponse, ApiError> {
+    p.require(Permission::PatientWrite)?;
+    ensure_patient(state, p, patient_id).await?;
+    let note = jousei_core::patient::optional_text(input.note.as_deref(), "note", 1000)
+        .map_err(|e| ApiError::fields(vec![e]))?;
+    let r = state
+        .store
+        .questionnaire_responses(p.clinic.id, patient_id)
+        .await?
+        .into_iter()
+        .find(|r| r.id == response_id)
+        .ok_or_else(ApiError::not_found)?;
+    if r.source != AnswerSource::Patient {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "answers_review_not_needed",
+        ));
+    }
+    Ok(state
+        .store
+        .review_answers(&p.actor(), p.clinic.id, response_id, note.as_deref())
+        .await?)
+}
+
 async fn ensure_patient(state: &AppState, p: &Principal, id: Uuid) -> Result<Patient, ApiError> {
     state
         .store

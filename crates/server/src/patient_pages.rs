@@ -59,6 +59,8 @@ pub fn router() -> Router<AppState> {
             get(signature_file),
         )
         .route("/patients/{id}/consents/{cid}/pdf", get(consent_pdf_file))
+        .route("/patients/{id}/answers/{rid}/review", post(review_submit))
+        .route("/patients/{id}/questionnaire/thanks", get(thanks_page))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -149,6 +151,7 @@ fn done_flash(l: &Layout<'_>, q: &Pairs) -> Option<String> {
         "signed" => "pui-done-signed",
         "withdrawn" => "pui-done-withdrawn",
         "same_day" => "pui-done-same-day",
+        "reviewed" => "pui-done-reviewed",
         _ => return None,
     };
     Some(l.t(key))
@@ -584,6 +587,11 @@ struct RecordPage<'a> {
     versions: Vec<VersionRow>,
     answers: Vec<AnswerRow>,
     answers_meta: String,
+    /// The latest answers, when the patient filled them in and staff have
+    /// not yet gone through them (the review form is shown).
+    review_pending: Option<Uuid>,
+    /// Who reviewed the latest patient-filled answers, when, and the note.
+    review_done: String,
     screenings: Vec<ScreeningRow>,
     consents: Vec<ConsentRow>,
     sp: Option<SectionProblems>,
@@ -694,6 +702,29 @@ async fn record_with(
         ),
         None => (Vec::new(), String::new()),
     };
+    let latest_patient_filled = responses
+        .first()
+        .filter(|r| r.source == jousei_store::patient::AnswerSource::Patient);
+    let review_pending = latest_patient_filled
+        .filter(|r| r.review.is_none())
+        .map(|r| r.id);
+    let review_done = latest_patient_filled
+        .and_then(|r| r.review.as_ref())
+        .map(|v| {
+            let mut t = l.i18n.t_args(
+                l.locale,
+                "pui-reviewed-by",
+                &[
+                    ("by", v.reviewed_by_login.clone()),
+                    ("at", local_time(v.reviewed_at.0, tz)),
+                ],
+            );
+            if let Some(n) = &v.note {
+                t.push_str(&format!(" — {n}"));
+            }
+            t
+        })
+        .unwrap_or_default();
     let can_decide = p.can(Permission::ScreeningDecide);
     let screenings = screenings
         .iter()
@@ -780,6 +811,8 @@ async fn record_with(
         versions,
         answers,
         answers_meta,
+        review_pending,
+        review_done,
         screenings,
         consents,
         sp,
@@ -907,6 +940,24 @@ async fn signature_file(
     Ok(resp)
 }
 
+async fn review_submit(
+    State(state): State<AppState>,
+    Signed(p, ctx): Signed,
+    Path((id, rid)): Path<(Uuid, Uuid)>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let f = Pairs::parse(&body);
+    let input = ops::ReviewIn {
+        note: f.filled("note"),
+    };
+    match ops::review_answers(&state, &p, id, rid, &input).await {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/patients/{id}?done=reviewed#screening")).into_response())
+        }
+        Err(e) => record_problem(&state, &p, &ctx, id, "review", e, f).await,
+    }
+}
+
 async fn consent_pdf_file(
     State(state): State<AppState>,
     Signed(p, _ctx): Signed,
@@ -941,6 +992,28 @@ struct QuestionnairePage<'a> {
     errs: Problems,
     questions: Vec<QuestionRow>,
     sources: Vec<Opt>,
+    /// Handed to the patient: no staff menu, the source is the patient,
+    /// and a thank-you page (no record) follows.
+    patient_mode: bool,
+}
+
+#[derive(Template)]
+#[template(path = "patients/thanks.html")]
+struct ThanksPage<'a> {
+    l: Layout<'a>,
+    id: Uuid,
+}
+
+async fn thanks_page(
+    State(state): State<AppState>,
+    Signed(p, ctx): Signed,
+    Path(id): Path<Uuid>,
+) -> Result<Response, ApiError> {
+    p.require(Permission::PatientWrite)?;
+    let mut l = Layout::new(&state, &ctx, "pui-thanks-title", "/patients");
+    l.principal = None;
+    l.nav = Vec::new();
+    render(&ThanksPage { l, id })
 }
 
 async fn questionnaire_with(
@@ -957,7 +1030,12 @@ async fn questionnaire_with(
     let patient = ops::get(state, p, id).await?;
     let sex = patient.patient.facts.sex;
     let locale = ctx.locale;
-    let l = Layout::new(state, ctx, "pui-q-title", "/patients");
+    let patient_mode = vals.get("mode") == "patient";
+    let mut l = Layout::new(state, ctx, "pui-q-title", "/patients");
+    if patient_mode {
+        l.principal = None;
+        l.nav = Vec::new();
+    }
     let questions = def
         .questions
         .iter()
@@ -990,6 +1068,7 @@ async fn questionnaire_with(
             errs,
             questions,
             sources,
+            patient_mode,
         },
     )
 }
@@ -998,13 +1077,20 @@ async fn questionnaire_page(
     State(state): State<AppState>,
     Signed(p, ctx): Signed,
     Path(id): Path<Uuid>,
+    RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
+    let q = Pairs::parse(q.unwrap_or_default().as_bytes());
+    let mut vals = Pairs::default();
+    if q.get("mode") == "patient" {
+        vals.0.push(("mode".into(), "patient".into()));
+        vals.0.push(("source".into(), "patient".into()));
+    }
     questionnaire_with(
         &state,
         &p,
         &ctx,
         id,
-        Pairs::default(),
+        vals,
         Problems::default(),
         StatusCode::OK,
     )
@@ -1041,6 +1127,9 @@ async fn questionnaire_submit(
         answers,
     };
     match ops::answer(&state, &p, id, &input).await {
+        Ok(_) if f.get("mode") == "patient" => {
+            Ok(Redirect::to(&format!("/patients/{id}/questionnaire/thanks")).into_response())
+        }
         Ok(_) => {
             Ok(Redirect::to(&format!("/patients/{id}?done=answers#screening")).into_response())
         }

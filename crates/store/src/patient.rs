@@ -123,6 +123,18 @@ pub struct QuestionnaireResponse {
     pub entered_by: Option<Uuid>,
     #[serde(serialize_with = "crate::ser_ts")]
     pub created_at: Ts,
+    /// Staff's review of answers the patient filled in, once done.
+    pub review: Option<AnswersReview>,
+}
+
+/// Staff went through the patient's own answers with them.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnswersReview {
+    pub reviewed_by: Uuid,
+    pub reviewed_by_login: String,
+    #[serde(serialize_with = "crate::ser_ts")]
+    pub reviewed_at: Ts,
+    pub note: Option<String>,
 }
 
 /// A physician's recorded decision.
@@ -359,6 +371,15 @@ pub trait PatientStore: Send + Sync {
     /// The exact text the patient was shown.
     async fn consent_text(&self, clinic_id: Uuid, id: Uuid) -> Result<Option<String>>;
     async fn consent_signature(&self, clinic_id: Uuid, id: Uuid) -> Result<Option<Signature>>;
+    /// Records that staff reviewed a set of answers with the patient.
+    /// `answers_already_reviewed` the second time.
+    async fn review_answers(
+        &self,
+        actor: &Actor,
+        clinic_id: Uuid,
+        response_id: Uuid,
+        note: Option<&str>,
+    ) -> Result<QuestionnaireResponse>;
     /// Keeps the PDF of a signed consent with its SHA-256. The first PDF
     /// kept stays: a later call returns the stored one unchanged (two
     /// staff opening a new consent at once cannot replace each other's

@@ -71,7 +71,7 @@ impl TryFrom<PatientRow> for Patient {
     }
 }
 
-pub(crate) const RESPONSE_SELECT: &str = "SELECT id, patient_id, questionnaire_version, answers, fingerprint, source, entered_by, created_at FROM questionnaire_responses";
+pub(crate) const RESPONSE_SELECT: &str = "SELECT r.id, r.patient_id, r.questionnaire_version, r.answers, r.fingerprint, r.source, r.entered_by, r.created_at, v.reviewed_by, u.login AS reviewed_by_login, v.reviewed_at, v.note AS review_note FROM questionnaire_responses r LEFT JOIN questionnaire_reviews v ON v.response_id = r.id LEFT JOIN users u ON u.id = v.reviewed_by";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct ResponseRow {
@@ -83,6 +83,10 @@ pub(crate) struct ResponseRow {
     pub source: String,
     pub entered_by: Option<Uuid>,
     pub created_at: Ts,
+    pub reviewed_by: Option<Uuid>,
+    pub reviewed_by_login: Option<String>,
+    pub reviewed_at: Option<Ts>,
+    pub review_note: Option<String>,
 }
 
 impl TryFrom<ResponseRow> for QuestionnaireResponse {
@@ -99,6 +103,15 @@ impl TryFrom<ResponseRow> for QuestionnaireResponse {
                 .ok_or_else(|| StoreError::Corrupt(format!("answer source {}", r.source)))?,
             entered_by: r.entered_by,
             created_at: r.created_at,
+            review: match (r.reviewed_by, r.reviewed_at) {
+                (Some(by), Some(at)) => Some(crate::patient::AnswersReview {
+                    reviewed_by: by,
+                    reviewed_by_login: r.reviewed_by_login.unwrap_or_default(),
+                    reviewed_at: at,
+                    note: r.review_note,
+                }),
+                _ => None,
+            },
         })
     }
 }
@@ -566,6 +579,7 @@ macro_rules! patient_impl {
                         source: new.source,
                         entered_by: actor.user_id,
                         created_at: now,
+                        review: None,
                     },
                     $crate::patient::Screening {
                         id: screening_id,
@@ -584,7 +598,7 @@ macro_rules! patient_impl {
             async fn questionnaire_responses(&self, clinic_id: uuid::Uuid, patient_id: uuid::Uuid) -> $crate::Result<Vec<$crate::patient::QuestionnaireResponse>> {
                 use $crate::patient_imp::*;
                 let rows: Vec<ResponseRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{RESPONSE_SELECT} WHERE clinic_id = $1 AND patient_id = $2 ORDER BY created_at DESC, id DESC"
+                    "{RESPONSE_SELECT} WHERE r.clinic_id = $1 AND r.patient_id = $2 ORDER BY r.created_at DESC, r.id DESC"
                 )))
                 .bind(clinic_id)
                 .bind(patient_id)
@@ -842,6 +856,44 @@ macro_rules! patient_impl {
                         .ok_or_else(|| $crate::StoreError::Corrupt(format!("signature kind {kind}")))
                 })
                 .transpose()
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn review_answers(
+                &self,
+                actor: &$crate::Actor,
+                clinic_id: uuid::Uuid,
+                response_id: uuid::Uuid,
+                note: Option<&str>,
+            ) -> $crate::Result<$crate::patient::QuestionnaireResponse> {
+                use $crate::patient_imp::*;
+                let mut tx = self.begin_write().await?;
+                Self::lock_writes(&mut tx).await?;
+                let q = format!("{RESPONSE_SELECT} WHERE r.clinic_id = $1 AND r.id = $2");
+                let r = Self::one_row::<_, ResponseRow, $crate::patient::QuestionnaireResponse>(&mut *tx, q.clone(), clinic_id, response_id)
+                    .await?
+                    .ok_or($crate::StoreError::NotFound)?;
+                if r.review.is_some() {
+                    return Err($crate::StoreError::Conflict("answers_already_reviewed"));
+                }
+                let Some(user_id) = actor.user_id else {
+                    return Err($crate::StoreError::Conflict("answers_review_needs_staff"));
+                };
+                sqlx::query("INSERT INTO questionnaire_reviews (response_id, clinic_id, reviewed_by, reviewed_at, note) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(response_id)
+                    .bind(clinic_id)
+                    .bind(user_id)
+                    .bind($crate::Ts::now())
+                    .bind(note)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::append_audit(&mut tx, actor, Some(clinic_id), "answers_reviewed", "patient", Some(r.patient_id.to_string()),
+                    serde_json::json!({"part": "answers", "response_id": response_id, "note": note})).await?;
+                let r = Self::one_row::<_, ResponseRow, $crate::patient::QuestionnaireResponse>(&mut *tx, q, clinic_id, response_id)
+                    .await?
+                    .ok_or($crate::StoreError::NotFound)?;
+                tx.commit().await?;
+                Ok(r)
             }
 
             #[tracing::instrument(skip_all)]

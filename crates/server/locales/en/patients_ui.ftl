@@ -134,3 +134,18 @@ consent-pdf-signature = Patient's signature
 consent-pdf-text-hash = Text SHA-256
 consent-pdf-template-hash = Form SHA-256
 consent-pdf-footer = jousei consent record { $id }
+
+## Staff review of answers the patient filled in; tablet hand-over
+field-note = Note
+pui-review-pending = The patient filled in these answers on the tablet and staff have not gone through them yet. Please check them with the patient.
+pui-review-submit = Checked with the patient
+pui-reviewed-by = Checked with the patient by { $by } at { $at }
+pui-done-reviewed = The review of the answers is recorded.
+pui-q-patient-mode = Hand the tablet to the patient (hides the staff menu; a thank-you page follows)
+pui-thanks-title = Thank you for your answers
+pui-thanks-body = You are done. Please hand the tablet back to the staff.
+pui-thanks-staff = For staff: go through the answers with the patient before the physician decides.
+pui-thanks-continue = Staff: back to the record
+err-answers_already_reviewed = These answers have already been reviewed.
+err-answers_review_not_needed = Answers entered by staff need no review.
+err-answers_review_needs_staff = Answers are reviewed from a staff account.

@@ -134,3 +134,18 @@ consent-pdf-signature = 患者署名
 consent-pdf-text-hash = 本文 SHA-256
 consent-pdf-template-hash = 様式 SHA-256
 consent-pdf-footer = jousei 同意記録 { $id }
+
+## Staff review of answers the patient filled in; tablet hand-over
+field-note = メモ
+pui-review-pending = この回答は患者さんご本人がタブレットで入力したもので、まだスタッフが確認していません。内容を患者さんと確認してください。
+pui-review-submit = 患者さんと確認しました
+pui-reviewed-by = { $by } が { $at } に患者さんと確認
+pui-done-reviewed = 回答の確認を記録しました。
+pui-q-patient-mode = 患者さんにタブレットを渡す（スタッフ用メニューを隠し、入力後はお礼の画面を表示）
+pui-thanks-title = ご回答ありがとうございました
+pui-thanks-body = 入力が終わりました。タブレットをスタッフにお返しください。
+pui-thanks-staff = スタッフの方へ：回答内容を患者さんと確認してから、医師の判定に進んでください。
+pui-thanks-continue = スタッフ：記録に戻る
+err-answers_already_reviewed = この回答はすでに確認済みです。
+err-answers_review_not_needed = スタッフが入力した回答には確認は不要です。
+err-answers_review_needs_staff = 回答の確認はスタッフのアカウントで行ってください。

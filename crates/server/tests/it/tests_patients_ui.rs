@@ -238,13 +238,60 @@ async fn register_questionnaire_decide_sign_and_withdraw_in_the_ui() {
     assert!(html.contains("ペニシリンで蕁麻疹"), "answers kept");
     let mut answers = as_ref(&answers);
     answers.push(("blood_donation".into(), "no".into()));
+    // Handed to the patient: no staff menu, then a thank-you page that
+    // shows nothing of the record.
+    assert!(q.contains("?mode=patient"));
+    let (s, pm) = co.page(&format!("{qpath}?mode=patient")).await;
+    assert_eq!(s, 200);
+    assert!(
+        !pm.contains("class=\"side\""),
+        "no staff menu in patient mode"
+    );
+    assert!(pm.contains("name=\"mode\" value=\"patient\""));
+    answers.push(("mode".into(), "patient".into()));
     let form: Vec<(&str, &str)> = answers
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     let r = co.post_form(&qpath, &form).await;
     assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), format!("/patients/{id}/questionnaire/thanks"));
+    let (s, thanks) = co
+        .page(&format!("/patients/{id}/questionnaire/thanks"))
+        .await;
+    assert_eq!(s, 200);
+    assert!(thanks.contains("ご回答ありがとうございました"));
+    assert!(!thanks.contains("ペニシリン") && !thanks.contains("class=\"side\""));
     let (_, record) = co.page(&format!("/patients/{id}")).await;
+    // Staff go through the patient's own answers with them, once.
+    assert!(record.contains("data-testid=\"review-pending\""));
+    let rid = record
+        .split("/answers/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = co
+        .post_form(
+            &format!("/patients/{id}/answers/{rid}/review"),
+            &[("csrf", &csrf), ("note", "薬剤名を本人と確認")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let r = co
+        .post_form(
+            &format!("/patients/{id}/answers/{rid}/review"),
+            &[("csrf", &csrf), ("note", "")],
+        )
+        .await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("すでに確認済み"));
+    let (_, record) = co.page(&format!("/patients/{id}")).await;
+    assert!(!record.contains("data-testid=\"review-pending\""));
+    assert!(record.contains("data-testid=\"review-done\""));
+    assert!(record.contains("薬剤名を本人と確認"));
     assert!(record.contains("判定待ち"));
     assert!(record.contains("薬剤アレルギー"), "the finding is listed");
     assert!(record.contains("data-testid=\"awaiting-physician\""));

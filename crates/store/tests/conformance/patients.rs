@@ -400,9 +400,30 @@ async fn screenings_are_decided_once_on_current_answers(store: DynStore) {
     assert_eq!(s1.findings.len(), 1);
     assert_eq!(s1.findings[0].code.as_str(), "drug_allergy");
     assert!(s1.decision.is_none());
+    assert!(r1.review.is_none());
+    // Staff review the patient's own answers once; another clinic cannot.
+    assert!(matches!(
+        store
+            .review_answers(&w.coordinator, w.umeda, r1.id, None)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let reviewed = store
+        .review_answers(&w.coordinator, w.ginza, r1.id, Some("薬剤名を本人と確認"))
+        .await
+        .unwrap();
+    let review = reviewed.review.unwrap();
+    assert_eq!(review.note.as_deref(), Some("薬剤名を本人と確認"));
+    assert!(matches!(
+        store
+            .review_answers(&w.physician, w.ginza, r1.id, None)
+            .await,
+        Err(StoreError::Conflict("answers_already_reviewed"))
+    ));
     let got = store.questionnaire_responses(w.ginza, p.id).await.unwrap();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].answers, r1.answers);
+    assert!(got[0].review.is_some());
 
     let d1 = store
         .decide_screening(
@@ -761,8 +782,12 @@ async fn nothing_is_deleted_story(store: DynStore, url: &str) {
         facts("山田 花子", "ヤマダ ハナコ", "1978-05-14", "090-1234-5678"),
     )
     .await;
-    store
+    let (r, _) = store
         .record_answers(&w.coordinator, w.ginza, p.id, &new_answers(&[]))
+        .await
+        .unwrap();
+    store
+        .review_answers(&w.coordinator, w.ginza, r.id, None)
         .await
         .unwrap();
     let t = store
@@ -784,6 +809,7 @@ async fn nothing_is_deleted_story(store: DynStore, url: &str) {
         .unwrap();
     for sql in [
         "DELETE FROM consent_pdfs",
+        "DELETE FROM questionnaire_reviews",
         "UPDATE consent_pdfs SET sha256 = 'x'",
         "DELETE FROM consents",
         "DELETE FROM screenings",
