@@ -36,7 +36,8 @@ use crate::ops;
         (name = "barcode", description = "GS1 and ISBT 128 scans, vial labels"),
         (name = "audit", description = "The hash-chained audit log (admin, auditor)"),
         (name = "supply", description = "Products, lots, certificates, release, stock, cold chain"),
-        (name = "patients", description = "Patients, questionnaire, screening, consent templates and consents; every read of a record is audited")
+        (name = "patients", description = "Patients, questionnaire, screening, consent templates and consents; every read of a record is audited"),
+        (name = "plans", description = "Indications, protocols, the clinic calendar, treatment plans with approval, the course of sessions, appointments, reminders and iCalendar")
     )
 )]
 struct ApiDoc;
@@ -67,6 +68,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::barcode_ui::api_barcode_labels))
         .merge(crate::supply_api::routes())
         .merge(crate::patient_api::routes())
+        .merge(crate::plan_api::routes())
 }
 
 /// The OpenAPI document of the JSON API.

@@ -18,6 +18,8 @@ pub mod pages;
 pub mod patient_api;
 pub mod patient_ops;
 pub mod patient_pages;
+pub mod plan_api;
+pub mod plan_ops;
 pub mod supply_api;
 pub mod supply_ops;
 pub mod supply_pages;
