@@ -188,8 +188,11 @@ mod tests {
             &[same_room.clone(), other_room.clone()],
             &[(Uuid::from_u128(9), a.clone())],
         );
-        assert_eq!(found.len(), 1);
+        // The existing one in room A, and the two new ones share patient 2.
+        assert_eq!(found.len(), 2);
         assert_eq!(found[0].appointment_id, Some(Uuid::from_u128(9)));
+        assert_eq!(found[1].other_index, Some(1));
+        assert_eq!(found[1].kinds, [ConflictKind::Patient]);
         // Two requested ones colliding with each other.
         let found = find_conflicts(&[a.clone(), touching.clone(), same_room], &[]);
         let pairs: Vec<_> = found.iter().map(|c| (c.index, c.other_index)).collect();

@@ -686,3 +686,29 @@ async fn catalogue_and_calendar_are_for_admins_and_list_every_problem() {
         (422, Some("holiday_year_out_of_range"))
     );
 }
+
+#[tokio::test]
+async fn two_coordinators_booking_one_slot_at_once_cannot_both_succeed() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let other = Api::new(&app, "coordinator").await;
+    for round in 0..4 {
+        let day = format!("2027-06-{:02}", 7 + round);
+        let body = |patient: &str| {
+            json!({"patient_id": patient, "date": day, "time": "11:00",
+                   "duration_minutes": 30, "room": "A"})
+        };
+        let (a, b) = tokio::join!(
+            s.coordinator.post("/api/v1/appointments", body(&s.hanako)),
+            other.post("/api/v1/appointments", body(&s.taro)),
+        );
+        let mut statuses = [a.0, b.0];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [201, 409], "round {round}: {} / {}", a.1, b.1);
+    }
+    let (_, list) = s
+        .coordinator
+        .get("/api/v1/appointments?from=2027-06-01&to=2027-06-30")
+        .await;
+    assert_eq!(list.as_array().unwrap().len(), 4);
+}

@@ -4,7 +4,7 @@
 //! conflicts (room, staff, patient; cancelled ones do not count), status
 //! changes and their undo, moves, and double booking under concurrency.
 
-use crate::{on_postgres, on_sqlite};
+use crate::{on_postgres, on_sqlite, raw};
 
 use jiff::civil::date;
 use jousei_core::calendar::{ClinicCalendar, Closure, Protocol};
@@ -18,6 +18,7 @@ use jousei_core::role::Role;
 use jousei_core::supply::product::Route;
 use jousei_store::patient::NewPatient;
 use jousei_store::plan::{Booking, Move, NewAppointment};
+use jousei_store::testsupport::TestDb;
 use jousei_store::{Actor, DynStore, NewClinic, NewUser, StoreError, Ts};
 use uuid::Uuid;
 
@@ -699,3 +700,82 @@ async fn double_booking_under_concurrency(store: DynStore) {
     assert_eq!(all.len(), 5);
 }
 both!(double_booking_under_concurrency);
+
+async fn nothing_is_deleted_story(store: DynStore, url: &str) {
+    let w = world(&store).await;
+    let plan = store
+        .create_plan(
+            &w.physician,
+            w.ginza,
+            w.hanako,
+            &plan_facts(&skin(), "2026-04-06", None),
+        )
+        .await
+        .unwrap();
+    store
+        .approve_plan(&w.physician, w.ginza, plan.id, 1)
+        .await
+        .unwrap();
+    let Booking::Done(_) = store
+        .book_appointments(
+            &w.coordinator,
+            w.ginza,
+            &[slot(
+                w.hanako,
+                Some("A"),
+                "2026-04-06T01:00:00Z",
+                "2026-04-06T02:00:00Z",
+            )],
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("booked")
+    };
+    for sql in [
+        "DELETE FROM appointment_events",
+        "DELETE FROM appointments",
+        "DELETE FROM plan_approvals",
+        "DELETE FROM plan_versions",
+        "DELETE FROM plans",
+        "UPDATE plan_versions SET facts = '{}'",
+        "UPDATE plan_approvals SET sha256 = 'x'",
+        "UPDATE appointment_events SET reason = 'x'",
+    ] {
+        assert!(raw(&store, url, sql).await.is_err(), "{sql} refused");
+    }
+    assert!(
+        store
+            .plan(w.ginza, plan.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .approval
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn nothing_is_deleted_sqlite() {
+    let db = TestDb::sqlite();
+    let store = jousei_store::open(&db.url, true).await.unwrap();
+    nothing_is_deleted_story(store, &db.url).await;
+}
+
+#[tokio::test]
+async fn nothing_is_deleted_postgres() {
+    let db = match TestDb::postgres().await {
+        Ok(db) => db,
+        Err(reason) => {
+            if std::env::var("JOUSEI_REQUIRE_POSTGRES").is_ok() {
+                panic!("PostgreSQL required but unavailable: {reason}");
+            }
+            eprintln!("SKIPPED (PostgreSQL): {reason}");
+            return;
+        }
+    };
+    let store = jousei_store::open(&db.url, false).await.unwrap();
+    nothing_is_deleted_story(store.clone(), &db.url).await;
+    drop(store);
+    db.cleanup().await;
+}
