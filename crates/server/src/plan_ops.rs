@@ -920,6 +920,12 @@ pub async fn create_appointment(
                     let cal = state.store.clinic_calendar(p.clinic.id).await?;
                     let proposal = propose(&plan.facts.protocol, plan.facts.start_date, &cal)
                         .map_err(schedule_error)?;
+                    // A session on a closed day would break the course's history.
+                    if let Some(d) = date
+                        && !cal.is_open(d).unwrap_or(false)
+                    {
+                        errs.push(FieldError::new("date", "appointment_day_closed"));
+                    }
                     match proposal.sessions.iter().find(|s| s.ordinal == n) {
                         Some(s) => proposed_date = Some(s.date),
                         None => errs.push(FieldError::new(

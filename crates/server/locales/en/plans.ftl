@@ -63,6 +63,7 @@ err-appointment_session_unknown = The plan's course has no such session.
 err-appointment_staff_unknown = This staff member does not work in this clinic.
 err-appointment_conflict = The time is taken. Nothing was booked; see each conflict.
 err-appointment_conflict_with = Request #{ $index } overlaps { $appointment } ({ $kinds }) at { $starts_at }.
+err-appointment_day_closed = A session of a course cannot be booked on a day the clinic is closed.
 err-appointment_not_booked = Only a booked appointment can be moved.
 err-appointment_status_invalid = This status change is not allowed (booked → checked in → done; booked → no-show; booked or checked in → cancelled).
 err-appointment_status_unknown = Choose checked_in, done, no_show or cancelled.

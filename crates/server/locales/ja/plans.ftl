@@ -63,6 +63,7 @@ err-appointment_session_unknown = 計画のコースにその回はありませ�
 err-appointment_staff_unknown = この職員は当院に所属していません。
 err-appointment_conflict = その時間は埋まっています。何も予約していません。各重複を確認してください。
 err-appointment_conflict_with = 依頼 #{ $index } が { $appointment } と重なっています（{ $kinds }、{ $starts_at }）。
+err-appointment_day_closed = コースの施術は休診日には予約できません。
 err-appointment_not_booked = 変更できるのは「予約済み」の予約のみです。
 err-appointment_status_invalid = この状態には変更できません（予約済み → 受付済み → 完了、予約済み → 無断キャンセル、予約済み・受付済み → キャンセル）。
 err-appointment_status_unknown = checked_in、done、no_show、cancelled のいずれかを指定してください。

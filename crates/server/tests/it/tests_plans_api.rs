@@ -411,6 +411,25 @@ async fn a_missed_session_shifts_the_rest_and_a_mistaken_status_is_undone() {
     let (d1, d2) = (date_of(&proposal[0]["date"]), date_of(&proposal[1]["date"]));
     assert!(d2 <= today());
 
+    // A session cannot be put on a day the clinic is closed (a Sunday).
+    let sunday = (1..=7)
+        .map(|n| d1.checked_add(jiff::Span::new().days(n)).unwrap())
+        .find(|d| d.weekday() == jiff::civil::Weekday::Sunday)
+        .unwrap();
+    let (st, e) = s
+        .coordinator
+        .post(
+            "/api/v1/appointments",
+            json!({"patient_id": s.taro, "plan_id": id, "session_ordinal": 1,
+                   "date": sunday.to_string(), "time": "10:00", "duration_minutes": 60}),
+        )
+        .await;
+    assert_eq!(st, 422, "{e}");
+    assert_eq!(
+        codes(&e),
+        [("date".to_string(), "appointment_day_closed".to_string())]
+    );
+
     // Sessions 1 and 2 were booked at the desk on their proposed days.
     let mut ids = Vec::new();
     for (n, d) in [(1, d1), (2, d2)] {
