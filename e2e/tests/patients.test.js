@@ -137,7 +137,7 @@ test("register → tablet questionnaire → decision → drawn signature → sig
   const sha = (await co.locator('[data-testid="consent-pdf-sha"]').first().textContent()).trim();
   assert.match(sha, /^[0-9a-f]{64}$/);
   const href = await co.locator('[data-testid="consent-pdf"]').first().getAttribute("href");
-  const pdf = await co.request.get(href);
+  const pdf = await co.request.get(new URL(href, co.url()).toString());
   assert.equal(pdf.status(), 200);
   assert.equal(pdf.headers()["content-type"], "application/pdf");
   assert.equal(pdf.headers()["x-content-sha256"], sha);
