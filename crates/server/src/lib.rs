@@ -12,6 +12,7 @@ pub mod coldchain_pages;
 pub mod config;
 pub mod disclosure_page;
 pub mod error;
+pub mod form;
 pub mod i18n;
 pub mod ops;
 pub mod pages;

@@ -74,39 +74,7 @@ fn render_status(status: StatusCode, t: &impl Template) -> Result<Response, ApiE
     Ok((status, Html(t.render().map_err(ApiError::internal)?)).into_response())
 }
 
-/// The fields of a URL-encoded form or query, in order (repeated keys kept).
-#[derive(Default, Clone)]
-pub struct Pairs(Vec<(String, String)>);
-
-impl Pairs {
-    fn parse(body: &[u8]) -> Self {
-        Pairs(
-            url::form_urlencoded::parse(body)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        )
-    }
-    fn get(&self, key: &str) -> String {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    }
-    fn filled(&self, key: &str) -> Option<String> {
-        self.0
-            .iter()
-            .find(|(k, v)| k == key && !v.trim().is_empty())
-            .map(|(_, v)| v.clone())
-    }
-    fn all(&self, key: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-}
+pub use crate::form::Pairs;
 
 /// Errors that belong on the page (a form's problems); the others
 /// (forbidden, not found, internal) are shown as an error page.

@@ -92,40 +92,7 @@ pub(crate) fn render_status(status: StatusCode, t: &impl Template) -> Result<Res
     Ok((status, Html(t.render().map_err(ApiError::internal)?)).into_response())
 }
 
-/// The fields of a URL-encoded form, in order (repeated keys kept).
-pub(crate) struct Pairs(Vec<(String, String)>);
-
-impl Pairs {
-    fn parse(body: &[u8]) -> Self {
-        Pairs(
-            url::form_urlencoded::parse(body)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        )
-    }
-    /// The first value of `key` (empty when absent).
-    fn get(&self, key: &str) -> String {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    }
-    /// The first non-blank value of `key`.
-    fn filled(&self, key: &str) -> Option<String> {
-        self.0
-            .iter()
-            .find(|(k, v)| k == key && !v.trim().is_empty())
-            .map(|(_, v)| v.clone())
-    }
-    fn all(&self, key: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-}
+pub(crate) use crate::form::Pairs;
 
 /// A localised message for an error code; a `test` argument is shown by
 /// its name (`qc-<test>`), not its code.
