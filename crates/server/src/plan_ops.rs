@@ -985,14 +985,18 @@ async fn views(
     purpose: &str,
 ) -> Result<Vec<AppointmentView>, ApiError> {
     let tz = clinic_tz(p);
-    let mut patients = HashMap::new();
+    let mut wanted: Vec<Uuid> = list.iter().map(|a| a.patient_id).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let patients: HashMap<Uuid, _> = state
+        .store
+        .patients_by_ids(p.clinic.id, &wanted)
+        .await?
+        .into_iter()
+        .map(|pt| (pt.id, pt))
+        .collect();
     let mut out = Vec::with_capacity(list.len());
     for a in list {
-        if let std::collections::hash_map::Entry::Vacant(e) = patients.entry(a.patient_id)
-            && let Some(pt) = state.store.patient(p.clinic.id, a.patient_id).await?
-        {
-            e.insert(pt);
-        }
         let Some(pt) = patients.get(&a.patient_id) else {
             continue;
         };

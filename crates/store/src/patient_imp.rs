@@ -473,6 +473,24 @@ macro_rules! patient_impl {
             }
 
             #[tracing::instrument(skip_all)]
+            async fn patients_by_ids(&self, clinic_id: uuid::Uuid, ids: &[uuid::Uuid]) -> $crate::Result<Vec<$crate::patient::Patient>> {
+                use $crate::patient_imp::*;
+                let mut out = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(500) {
+                    let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+                    let sql = format!("{PATIENT_SELECT} WHERE p.clinic_id = $1 AND p.id IN ({})", marks.join(", "));
+                    let mut q = sqlx::query_as::<_, PatientRow>(sqlx::AssertSqlSafe(sql)).bind(clinic_id);
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    for row in q.fetch_all(&self.pool).await? {
+                        out.push($crate::patient::Patient::try_from(row)?);
+                    }
+                }
+                Ok(out)
+            }
+
+            #[tracing::instrument(skip_all)]
             async fn patient_versions(&self, clinic_id: uuid::Uuid, id: uuid::Uuid) -> $crate::Result<Vec<$crate::patient::PatientVersion>> {
                 use $crate::patient_imp::*;
                 let rows: Vec<(i64, String, Option<String>, Option<uuid::Uuid>, $crate::Ts)> = sqlx::query_as(

@@ -27,16 +27,36 @@ where
     F: FnOnce(DynStore) -> Fut,
     Fut: Future<Output = ()>,
 {
+    on_sqlite_with_url(|store, _| story(store)).await;
+}
+
+/// On a fresh SQLite database; the story also gets the URL (to reach the
+/// database behind the store's back).
+pub async fn on_sqlite_with_url<F, Fut>(story: F)
+where
+    F: FnOnce(DynStore, String) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let db = TestDb::sqlite();
     let store = jousei_store::open(&db.url, true).await.unwrap();
     assert_eq!(store.backend(), Backend::Sqlite);
-    story(store).await;
+    story(store, db.url.clone()).await;
     drop(db);
 }
 
 pub async fn on_postgres<F, Fut>(story: F)
 where
     F: FnOnce(DynStore) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    on_postgres_with_url(|store, _| story(store)).await;
+}
+
+/// On a fresh PostgreSQL database (skipped, or failed with
+/// `JOUSEI_REQUIRE_POSTGRES`, when there is none); the story also gets the URL.
+pub async fn on_postgres_with_url<F, Fut>(story: F)
+where
+    F: FnOnce(DynStore, String) -> Fut,
     Fut: Future<Output = ()>,
 {
     let db = match TestDb::postgres().await {
@@ -51,7 +71,7 @@ where
     };
     let store = jousei_store::open(&db.url, false).await.unwrap();
     assert_eq!(store.backend(), Backend::Postgres);
-    story(store).await;
+    story(store, db.url.clone()).await;
     db.cleanup().await;
 }
 
@@ -70,7 +90,24 @@ macro_rules! both {
     };
 }
 
-// After `both!` so the module can use it.
+/// A story `async fn name(store: DynStore, url: &str)` run on both
+/// databases, for stories that also reach the database directly.
+macro_rules! both_with_url {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                crate::on_sqlite_with_url(|s, u| async move { super::$name(s, &u).await }).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                crate::on_postgres_with_url(|s, u| async move { super::$name(s, &u).await }).await;
+            }
+        }
+    };
+}
+
+// After the macros so the modules can use them.
 mod patients;
 mod plans;
 mod supply;
@@ -476,30 +513,7 @@ async fn tamper_story(store: DynStore, url: &str) {
     assert_eq!(r, Err(ChainBreak::Altered { seq: 3 }));
 }
 
-#[tokio::test]
-async fn tamper_is_detected_sqlite() {
-    let db = TestDb::sqlite();
-    let store = jousei_store::open(&db.url, true).await.unwrap();
-    tamper_story(store, &db.url).await;
-}
-
-#[tokio::test]
-async fn tamper_is_detected_postgres() {
-    let db = match TestDb::postgres().await {
-        Ok(db) => db,
-        Err(reason) => {
-            if std::env::var("JOUSEI_REQUIRE_POSTGRES").is_ok() {
-                panic!("PostgreSQL required but unavailable: {reason}");
-            }
-            eprintln!("SKIPPED (PostgreSQL): {reason}");
-            return;
-        }
-    };
-    let store = jousei_store::open(&db.url, false).await.unwrap();
-    tamper_story(store.clone(), &db.url).await;
-    drop(store);
-    db.cleanup().await;
-}
+both_with_url!(tamper_story);
 
 #[tokio::test]
 async fn urls_are_checked() {

@@ -15,7 +15,6 @@ use jousei_core::patient::registry::{DataConsentMethod, PatientFacts, RawPatient
 use jousei_core::patient::screening::{Decision, DecisionFacts, screen};
 use jousei_core::role::Role;
 use jousei_store::patient::*;
-use jousei_store::testsupport::TestDb;
 use jousei_store::{Actor, DynStore, NewClinic, NewUser, StoreError, Ts};
 use uuid::Uuid;
 
@@ -138,6 +137,30 @@ async fn patients_are_versioned_searchable_and_scoped(store: DynStore) {
     )
     .await;
     assert_eq!(third.number, "000003");
+    // A batch read returns the clinic's patients among the ids, nothing else.
+    let mut got: Vec<String> = store
+        .patients_by_ids(w.ginza, &[taro.id, hanako.id, Uuid::now_v7(), taro.id])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.number)
+        .collect();
+    got.sort();
+    assert_eq!(got, ["000001", "K-100"]);
+    assert!(
+        store
+            .patients_by_ids(w.umeda, &[taro.id, hanako.id])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .patients_by_ids(w.ginza, &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let taken = store
         .create_patient(
             &w.coordinator,
@@ -825,27 +848,4 @@ async fn nothing_is_deleted_story(store: DynStore, url: &str) {
     assert!(store.patient(w.ginza, p.id).await.unwrap().is_some());
 }
 
-#[tokio::test]
-async fn nothing_is_deleted_sqlite() {
-    let db = TestDb::sqlite();
-    let store = jousei_store::open(&db.url, true).await.unwrap();
-    nothing_is_deleted_story(store, &db.url).await;
-}
-
-#[tokio::test]
-async fn nothing_is_deleted_postgres() {
-    let db = match TestDb::postgres().await {
-        Ok(db) => db,
-        Err(reason) => {
-            if std::env::var("JOUSEI_REQUIRE_POSTGRES").is_ok() {
-                panic!("PostgreSQL required but unavailable: {reason}");
-            }
-            eprintln!("SKIPPED (PostgreSQL): {reason}");
-            return;
-        }
-    };
-    let store = jousei_store::open(&db.url, false).await.unwrap();
-    nothing_is_deleted_story(store.clone(), &db.url).await;
-    drop(store);
-    db.cleanup().await;
-}
+both_with_url!(nothing_is_deleted_story);

@@ -18,7 +18,6 @@ use jousei_core::role::Role;
 use jousei_core::supply::product::Route;
 use jousei_store::patient::NewPatient;
 use jousei_store::plan::{Booking, Move, NewAppointment};
-use jousei_store::testsupport::TestDb;
 use jousei_store::{Actor, DynStore, NewClinic, NewUser, StoreError, Ts};
 use uuid::Uuid;
 
@@ -755,27 +754,4 @@ async fn nothing_is_deleted_story(store: DynStore, url: &str) {
     );
 }
 
-#[tokio::test]
-async fn nothing_is_deleted_sqlite() {
-    let db = TestDb::sqlite();
-    let store = jousei_store::open(&db.url, true).await.unwrap();
-    nothing_is_deleted_story(store, &db.url).await;
-}
-
-#[tokio::test]
-async fn nothing_is_deleted_postgres() {
-    let db = match TestDb::postgres().await {
-        Ok(db) => db,
-        Err(reason) => {
-            if std::env::var("JOUSEI_REQUIRE_POSTGRES").is_ok() {
-                panic!("PostgreSQL required but unavailable: {reason}");
-            }
-            eprintln!("SKIPPED (PostgreSQL): {reason}");
-            return;
-        }
-    };
-    let store = jousei_store::open(&db.url, false).await.unwrap();
-    nothing_is_deleted_story(store.clone(), &db.url).await;
-    drop(store);
-    db.cleanup().await;
-}
+both_with_url!(nothing_is_deleted_story);
