@@ -495,6 +495,55 @@ async fn questionnaire_findings_decision_and_stale_screenings() {
             .iter()
             .any(|(_, c)| c["part"] == "questionnaire")
     );
+
+    // Staff review what the patient filled in: once, with a note; answers
+    // staff entered need none; an unknown set is not found.
+    let rid = responses[2]["id"].as_str().unwrap().to_string();
+    assert_eq!(responses[2]["review"], Value::Null);
+    let review = format!("/api/v1/patients/{id}/answers/{rid}/review");
+    let (s, e) = dr.post(&review, json!({"note": "x".repeat(1001)})).await;
+    assert_eq!(s, 422, "{e}");
+    assert_eq!(codes(&e), vec![("note".into(), "field_too_long".into())]);
+    let (s, r) = dr
+        .post(&review, json!({"note": "服薬名を本人と確認"}))
+        .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["review"]["reviewed_by_login"], "physician");
+    assert_eq!(r["review"]["note"], "服薬名を本人と確認");
+    let (s, e) = dr.post(&review, json!({})).await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (409, Some("answers_already_reviewed"))
+    );
+    assert_eq!(audit_of(&app, "answers_reviewed", &id).await.len(), 1);
+    let mut staff = answers(&[]);
+    staff["source"] = json!("staff");
+    let (s, _) = dr
+        .post(&format!("/api/v1/patients/{id}/answers"), staff)
+        .await;
+    assert_eq!(s, 201);
+    let (_, responses) = dr.get(&format!("/api/v1/patients/{id}/answers")).await;
+    let staff_rid = responses[0]["id"].as_str().unwrap();
+    let (s, e) = dr
+        .post(
+            &format!("/api/v1/patients/{id}/answers/{staff_rid}/review"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (409, Some("answers_review_not_needed"))
+    );
+    let (s, _) = dr
+        .post(
+            &format!(
+                "/api/v1/patients/{id}/answers/{}/review",
+                uuid::Uuid::now_v7()
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 404);
 }
 
 fn template_json(code: &str, skip: Option<&str>) -> Value {
