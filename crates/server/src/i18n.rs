@@ -214,6 +214,49 @@ mod tests {
         assert!(missing.is_empty(), "messages missing: {missing:?}");
     }
 
+    /// Every literal key a page asks for (`l.t("…")` in templates and page
+    /// code) exists in both languages.
+    #[test]
+    fn every_page_key_exists_in_both_languages() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        let mut dirs = vec![root.join("templates"), root.join("src")];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|x| x == "html" || x == "rs") {
+                    files.push(p);
+                }
+            }
+        }
+        let i = I18n::load().unwrap();
+        let mut keys = BTreeSet::new();
+        for f in &files {
+            let src = std::fs::read_to_string(f).unwrap();
+            for part in src.split("l.t(\"").skip(1) {
+                if let Some(k) = part.split('"').next()
+                    && !k.is_empty()
+                    && k.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                {
+                    keys.insert(k.to_string());
+                }
+            }
+        }
+        assert!(keys.contains("plui-plan-title") && keys.contains("schui-title"));
+        let missing: Vec<String> = Locale::ALL
+            .iter()
+            .flat_map(|l| {
+                keys.iter()
+                    .filter(|k| !i.has(*l, k))
+                    .map(move |k| format!("{l}: {k}"))
+            })
+            .collect();
+        assert!(missing.is_empty(), "page keys missing: {missing:?}");
+    }
+
     #[test]
     fn placeholders_match_between_languages() {
         let (ja, en) = (source(Locale::Ja), source(Locale::En));

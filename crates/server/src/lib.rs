@@ -21,6 +21,8 @@ pub mod patient_ops;
 pub mod patient_pages;
 pub mod plan_api;
 pub mod plan_ops;
+pub mod plan_pages;
+pub mod schedule_pages;
 pub mod supply_api;
 pub mod supply_ops;
 pub mod supply_pages;

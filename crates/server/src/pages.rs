@@ -110,7 +110,12 @@ fn nav(p: Option<&Principal>, path: &str) -> Vec<NavItem> {
         href: p.can(Permission::PatientRead).then_some("/patients"),
         current: path.starts_with("/patients"),
     });
-    for key in ["nav-schedule", "nav-chair", "nav-safety", "nav-contracts"] {
+    items.push(NavItem {
+        key: "nav-schedule",
+        href: p.can(Permission::ScheduleRead).then_some("/schedule"),
+        current: path.starts_with("/schedule") || path.starts_with("/plans"),
+    });
+    for key in ["nav-chair", "nav-safety", "nav-contracts"] {
         items.push(NavItem {
             key,
             href: None,
@@ -404,7 +409,7 @@ async fn home(State(state): State<AppState>, Signed(p, ctx): Signed) -> Result<R
         Area {
             title: "nav-schedule",
             summary: "home-area-schedule",
-            href: None,
+            href: p.can(Permission::ScheduleRead).then_some("/schedule"),
         },
         Area {
             title: "nav-chair",

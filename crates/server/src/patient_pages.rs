@@ -10,7 +10,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use jousei_core::patient::questionnaire::{self, Choice};
 use jousei_core::patient::registry::{AllergySeverity, DataConsentMethod, Sex};
@@ -26,7 +26,7 @@ use crate::patient_ops::{
     self as ops, AllergyIn, AnswerIn, AnswersIn, ConsentView, DecisionIn, DocumentIn,
     DuplicateMatch, MedicationIn, PatientIn, PatientView, RegisterIn, Registered, SearchIn, SignIn,
 };
-use crate::supply_pages::Problems;
+use crate::supply_pages::{Problems, render_status};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -70,15 +70,11 @@ fn render(t: &impl Template) -> Result<Response, ApiError> {
     render_status(StatusCode::OK, t)
 }
 
-fn render_status(status: StatusCode, t: &impl Template) -> Result<Response, ApiError> {
-    Ok((status, Html(t.render().map_err(ApiError::internal)?)).into_response())
-}
-
 pub use crate::form::Pairs;
 
 /// Errors that belong on the page (a form's problems); the others
 /// (forbidden, not found, internal) are shown as an error page.
-fn page_problem(state: &AppState, ctx: &Ctx, e: ApiError) -> Result<Problems, ApiError> {
+pub(crate) fn page_problem(state: &AppState, ctx: &Ctx, e: ApiError) -> Result<Problems, ApiError> {
     if !e.status.is_client_error()
         || matches!(e.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND)
     {
@@ -544,6 +540,16 @@ pub struct SectionProblems {
     pub problems: Problems,
 }
 
+/// A plan of the patient, as listed on the record.
+pub struct PlanRow {
+    pub id: Uuid,
+    pub indication: String,
+    pub route: String,
+    pub start: String,
+    pub version: i64,
+    pub approved: bool,
+}
+
 #[derive(Template)]
 #[template(path = "patients/record.html")]
 struct RecordPage<'a> {
@@ -562,6 +568,8 @@ struct RecordPage<'a> {
     review_done: String,
     screenings: Vec<ScreeningRow>,
     consents: Vec<ConsentRow>,
+    plans: Vec<PlanRow>,
+    can_plan: bool,
     sp: Option<SectionProblems>,
     form: PatientForm,
     decisions: Vec<Opt>,
@@ -643,6 +651,7 @@ async fn record_with(
     let responses = ops::responses(state, p, id).await?;
     let screenings = ops::screenings(state, p, id).await?;
     let consents = ops::consents(state, p, id).await?;
+    let plans = crate::plan_ops::plans_of_patient(state, p, id).await?;
     let mut l = Layout::new(state, ctx, "pui-record-title", "/patients");
     l.title = format!("{} · {}", patient.patient.facts.name, l.title);
     l.flash = done_flash(&l, flash_q);
@@ -766,6 +775,28 @@ async fn record_with(
         _ => patient_pairs(&patient),
     };
     let form = patient_form(&l, form_vals);
+    let indications = crate::plan_ops::indications(state, p).await?;
+    let plans = plans
+        .iter()
+        .map(|pl| PlanRow {
+            id: pl.id,
+            indication: indications
+                .iter()
+                .find(|i| i.facts.code == pl.facts.indication_code)
+                .map(|i| match locale {
+                    jousei_core::locale::Locale::En => i.facts.name_en.clone(),
+                    _ => i.facts.name_ja.clone(),
+                })
+                .unwrap_or_else(|| pl.facts.indication_code.clone()),
+            route: l.t(&format!("route-{}", pl.facts.route.as_str())),
+            start: pl.facts.start_date.to_string(),
+            version: pl.version,
+            approved: pl
+                .approval
+                .as_ref()
+                .is_some_and(|a| a.version == pl.version),
+        })
+        .collect();
     let page = RecordPage {
         sex: label(&l, "sex", patient.patient.facts.sex.as_str()),
         data_consent: format!(
@@ -783,6 +814,8 @@ async fn record_with(
         review_done,
         screenings,
         consents,
+        plans,
+        can_plan: p.can(Permission::PlanWrite),
         sp,
         form,
         decisions,

@@ -53,7 +53,7 @@ pub fn local_date(t: Ts, tz: &TimeZone) -> Date {
     t.0.to_zoned(tz.clone()).date()
 }
 
-fn local_time(t: Ts, tz: &TimeZone) -> Time {
+pub fn local_time(t: Ts, tz: &TimeZone) -> Time {
     t.0.to_zoned(tz.clone()).time()
 }
 
@@ -570,7 +570,7 @@ pub struct CourseView {
 
 /// For each session, the appointment that stands for it: one that counts
 /// for the course (booked, checked in, done), else the last no-show.
-fn standing(appointments: &[Appointment]) -> BTreeMap<u32, &Appointment> {
+pub fn standing(appointments: &[Appointment]) -> BTreeMap<u32, &Appointment> {
     let mut out: BTreeMap<u32, &Appointment> = BTreeMap::new();
     for a in appointments {
         let Some(n) = a.session_ordinal else { continue };

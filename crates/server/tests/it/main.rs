@@ -18,6 +18,7 @@ mod tests_coldchain_ui;
 mod tests_patients_api;
 mod tests_patients_ui;
 mod tests_plans_api;
+mod tests_plans_ui;
 mod tests_supply_api;
 mod tests_supply_ui;
 

@@ -50,16 +50,16 @@ async fn put(api: &Api, path: &str, body: Value) -> (u16, Value) {
     (s, r.json().await.unwrap_or(Value::Null))
 }
 
-struct Setup {
-    physician: Api,
-    coordinator: Api,
-    products: Vec<String>,
-    protocol_id: String,
-    hanako: String,
-    taro: String,
+pub(crate) struct Setup {
+    pub(crate) physician: Api,
+    pub(crate) coordinator: Api,
+    pub(crate) products: Vec<String>,
+    pub(crate) protocol_id: String,
+    pub(crate) hanako: String,
+    pub(crate) taro: String,
 }
 
-async fn setup(app: &App) -> Setup {
+pub(crate) async fn setup(app: &App) -> Setup {
     let qa = Api::new(app, "quality").await;
     let mut products = Vec::new();
     for code in ["DP-CM-10", "UC-CM-05"] {
@@ -129,7 +129,7 @@ fn blend(s: &Setup, patient: &str, start: &str) -> Value {
 }
 
 /// Creates and approves a blend plan; its id.
-async fn approved_plan(s: &Setup, patient: &str, start: &str) -> String {
+pub(crate) async fn approved_plan(s: &Setup, patient: &str, start: &str) -> String {
     let (st, plan) = s
         .physician
         .post("/api/v1/plans", blend(s, patient, start))
@@ -147,11 +147,11 @@ async fn approved_plan(s: &Setup, patient: &str, start: &str) -> String {
     id
 }
 
-fn today() -> Date {
+pub(crate) fn today() -> Date {
     jiff::Timestamp::now().in_tz("Asia/Tokyo").unwrap().date()
 }
 
-fn date_of(v: &Value) -> Date {
+pub(crate) fn date_of(v: &Value) -> Date {
     v.as_str().unwrap().parse().unwrap()
 }
 
