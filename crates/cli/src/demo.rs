@@ -25,6 +25,12 @@ pub const DEMO_USERS: &[(&str, &str, Role, &[&str])] = &[
 
 /// Seeds the demo unless it is already there. Returns true when it seeded.
 pub async fn seed(store: &DynStore) -> anyhow::Result<bool> {
+    seed_at(store, jiff::Timestamp::now()).await
+}
+
+/// Seeds the demo as of `now` (the plans' dates are relative to the
+/// clinic's today then) unless it is already there.
+pub async fn seed_at(store: &DynStore, now: jiff::Timestamp) -> anyhow::Result<bool> {
     if store.clinic_by_code("ginza").await?.is_some() {
         return Ok(false);
     }
@@ -77,7 +83,7 @@ pub async fn seed(store: &DynStore) -> anyhow::Result<bool> {
             store.grant_clinic(&actor, user.id, clinic, *role).await?;
         }
     }
-    let today = jiff::Timestamp::now()
+    let today = now
         .in_tz(&ginza.time_zone)
         .map(|z| z.date())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -92,6 +98,7 @@ pub async fn seed(store: &DynStore) -> anyhow::Result<bool> {
         today,
     )
     .await?;
-    crate::demo_patients::seed(store, ginza.id, &logins).await?;
+    let patients = crate::demo_patients::seed(store, ginza.id, &logins).await?;
+    crate::demo_plans::seed(store, ginza.id, &ginza.time_zone, &logins, &patients, now).await?;
     Ok(true)
 }

@@ -14,6 +14,7 @@ use jousei_core::patient::consent::{self, ConsentItem, RawSection, RawTemplate, 
 use jousei_core::patient::questionnaire::{self, RawAnswer};
 use jousei_core::patient::registry::{DataConsentMethod, RawAllergy, RawMedication, RawPatient};
 use jousei_core::patient::screening::{self, RawDecision};
+use jousei_core::supply::product::ProductFacts;
 use jousei_store::patient::{AnswerSource, ConsentTemplate, NewAnswers, NewConsent, NewPatient};
 use jousei_store::{Actor, DynStore, Ts};
 use uuid::Uuid;
@@ -67,17 +68,44 @@ const TEMPLATE: &[(ConsentItem, &str, &str)] = &[
     ),
 ];
 
-struct Demo<'a> {
-    store: &'a DynStore,
-    clinic: Uuid,
-    coordinator: Actor,
-    nurse: Actor,
-    physician: Actor,
-    physician_id: Uuid,
+/// The demo's staff at work in one clinic: registers patients, records
+/// their answers, decides screenings and records consents.
+pub(crate) struct Demo<'a> {
+    pub(crate) store: &'a DynStore,
+    pub(crate) clinic: Uuid,
+    pub(crate) coordinator: Actor,
+    pub(crate) nurse: Actor,
+    pub(crate) physician: Actor,
+    pub(crate) physician_id: Uuid,
+    pub(crate) admin: Actor,
 }
 
-impl Demo<'_> {
-    async fn patient(
+impl<'a> Demo<'a> {
+    /// The Ginza staff (`dr.tanaka`, `ns.suzuki`, `co.yamamoto`, `admin`).
+    pub(crate) fn new(
+        store: &'a DynStore,
+        clinic: Uuid,
+        logins: &HashMap<&str, Uuid>,
+    ) -> anyhow::Result<Demo<'a>> {
+        let id = |login: &str| {
+            logins
+                .get(login)
+                .copied()
+                .with_context(|| format!("demo user {login} missing"))
+        };
+        let physician_id = id("dr.tanaka")?;
+        Ok(Demo {
+            store,
+            clinic,
+            coordinator: Actor::user(id("co.yamamoto")?, "co.yamamoto"),
+            nurse: Actor::user(id("ns.suzuki")?, "ns.suzuki"),
+            physician: Actor::user(physician_id, "dr.tanaka"),
+            physician_id,
+            admin: Actor::user(id("admin")?, "admin"),
+        })
+    }
+
+    pub(crate) async fn patient(
         &self,
         raw: RawPatient,
     ) -> anyhow::Result<(Uuid, jousei_core::patient::registry::PatientFacts)> {
@@ -101,7 +129,7 @@ impl Demo<'_> {
 
     /// Answers (yes to `yes`, with details; `unsure` where given) and the
     /// screening of them; returns the screening id.
-    async fn answers(
+    pub(crate) async fn answers(
         &self,
         patient: Uuid,
         facts: &jousei_core::patient::registry::PatientFacts,
@@ -147,7 +175,7 @@ impl Demo<'_> {
         Ok(s.id)
     }
 
-    async fn decide(
+    pub(crate) async fn decide(
         &self,
         screening: Uuid,
         decision: &str,
@@ -168,19 +196,23 @@ impl Demo<'_> {
         Ok(())
     }
 
-    async fn sign(
+    /// Records a consent to `template` for `products`, explained at
+    /// `explained_at` and signed at `signed_at`.
+    pub(crate) async fn sign(
         &self,
         patient: Uuid,
         template: &ConsentTemplate,
-        product: (Uuid, &jousei_core::supply::product::ProductFacts),
+        products: &[(Uuid, &ProductFacts)],
         explained_at: Timestamp,
+        signed_at: Timestamp,
         same_day_reason: Option<&str>,
     ) -> anyhow::Result<Uuid> {
+        let facts: Vec<ProductFacts> = products.iter().map(|(_, f)| (*f).clone()).collect();
         let doc = consent::render_document(
             &template.code,
             template.version,
             &template.body,
-            std::slice::from_ref(product.1),
+            &facts,
             Locale::Ja,
         )
         .map_err(|e| anyhow::anyhow!("demo consent document: {e:?}"))?;
@@ -202,7 +234,7 @@ impl Demo<'_> {
                     template_version: template.version,
                     template_sha256: template.sha256.clone(),
                     locale: Locale::Ja,
-                    product_ids: vec![product.0],
+                    product_ids: products.iter().map(|(id, _)| *id).collect(),
                     text: doc.text,
                     text_sha256: doc.sha256,
                     signature: Signature::parse(
@@ -214,7 +246,7 @@ impl Demo<'_> {
                     witness_name: None,
                     explained_at: Ts::from(explained_at),
                     first_explained_at: Ts::from(explained_at),
-                    signed_at: Ts::now(),
+                    signed_at: Ts::from(signed_at),
                     same_day_reason: same_day_reason.map(str::to_string),
                 },
             )
@@ -223,7 +255,7 @@ impl Demo<'_> {
     }
 }
 
-fn person(
+pub(crate) fn person(
     name: &str,
     kana: &str,
     romaji: &str,
@@ -249,35 +281,36 @@ fn person(
     }
 }
 
-/// Seeds the demo patients of `clinic`; `logins` maps demo logins to ids.
-pub async fn seed(
-    store: &DynStore,
-    clinic: Uuid,
-    logins: &HashMap<&str, Uuid>,
-) -> anyhow::Result<()> {
-    let id = |login: &str| {
-        logins
-            .get(login)
-            .copied()
-            .with_context(|| format!("demo user {login} missing"))
-    };
-    let physician_id = id("dr.tanaka")?;
-    let d = Demo {
-        store,
-        clinic,
-        coordinator: Actor::user(id("co.yamamoto")?, "co.yamamoto"),
-        nurse: Actor::user(id("ns.suzuki")?, "ns.suzuki"),
-        physician: Actor::user(physician_id, "dr.tanaka"),
-        physician_id,
-    };
-    let admin = Actor::user(id("admin")?, "admin");
+/// The patients the demo created, by name, and the IV consent template.
+pub struct DemoPatients {
+    pub patients: Vec<(&'static str, Uuid)>,
+    pub iv_template: ConsentTemplate,
+}
 
-    let body = RawTemplate {
-        title_ja: "幹細胞培養上清液 点滴療法 説明書・同意書".into(),
-        title_en: "Stem cell conditioned medium IV drip: information and consent".into(),
+impl DemoPatients {
+    /// The id of the demo patient called `name`.
+    pub fn id(&self, name: &str) -> anyhow::Result<Uuid> {
+        self.patients
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, id)| *id)
+            .with_context(|| format!("demo patient {name} missing"))
+    }
+}
+
+/// A consent template body from its (item, ja, en) texts.
+pub(crate) fn template_body(
+    title_ja: &str,
+    title_en: &str,
+    route: &str,
+    items: &[(ConsentItem, &str, &str)],
+) -> anyhow::Result<jousei_core::patient::consent::TemplateBody> {
+    RawTemplate {
+        title_ja: title_ja.into(),
+        title_en: title_en.into(),
         product_kind: "conditioned_medium".into(),
-        route: "iv_drip".into(),
-        sections: TEMPLATE
+        route: route.into(),
+        sections: items
             .iter()
             .map(|(item, ja, en)| RawSection {
                 item: item.as_str().into(),
@@ -287,15 +320,31 @@ pub async fn seed(
             .collect(),
     }
     .parse()
-    .map_err(|e| anyhow::anyhow!("demo consent template: {e:?}"))?;
+    .map_err(|e| anyhow::anyhow!("demo consent template: {e:?}"))
+}
+
+/// Seeds the demo patients of `clinic`; `logins` maps demo logins to ids.
+pub async fn seed(
+    store: &DynStore,
+    clinic: Uuid,
+    logins: &HashMap<&str, Uuid>,
+) -> anyhow::Result<DemoPatients> {
+    let d = Demo::new(store, clinic, logins)?;
+    let body = template_body(
+        "幹細胞培養上清液 点滴療法 説明書・同意書",
+        "Stem cell conditioned medium IV drip: information and consent",
+        "iv_drip",
+        TEMPLATE,
+    )?;
     let template = store
-        .create_consent_template(&admin, clinic, "CM-IV", &body)
+        .create_consent_template(&d.admin, clinic, "CM-IV", &body)
         .await?;
+    let mut patients = Vec::new();
     let product = store
         .product_by_code(clinic, "DP-CM-10")
         .await?
         .context("demo product DP-CM-10 missing")?;
-    let product = (product.id, &product.facts);
+    let product = [(product.id, &product.facts)];
     let now = Timestamp::now();
     let days_ago = |d: i64| {
         now.checked_sub(SignedDuration::from_hours(24 * d))
@@ -326,7 +375,9 @@ pub async fn seed(
         None,
     )
     .await?;
-    d.sign(p, &template, product, days_ago(3), None).await?;
+    d.sign(p, &template, &product, days_ago(3), now, None)
+        .await?;
+    patients.push(("山田 花子", p));
 
     // 2. Eligible with conditions; treated the day of the first explanation
     //    with the physician's written reason.
@@ -369,11 +420,13 @@ pub async fn seed(
     d.sign(
         p,
         &template,
-        product,
+        &product,
+        now,
         now,
         Some("海外赴任前で本日以外に来院できず、本人の強い希望と血圧安定を確認したうえで本日の施術が必要と判断。"),
     )
     .await?;
+    patients.push(("佐藤 健一", p));
 
     // 3. Refused: pregnant.
     let raw = person(
@@ -396,6 +449,7 @@ pub async fn seed(
         None,
     )
     .await?;
+    patients.push(("鈴木 由美", p));
 
     // 4. Consent withdrawn.
     let raw = person(
@@ -416,7 +470,10 @@ pub async fn seed(
         None,
     )
     .await?;
-    let c = d.sign(p, &template, product, days_ago(10), None).await?;
+    let c = d
+        .sign(p, &template, &product, days_ago(10), now, None)
+        .await?;
+    patients.push(("高橋 誠", p));
     store
         .withdraw_consent(
             &d.coordinator,
@@ -451,6 +508,7 @@ pub async fn seed(
         ],
     )
     .await?;
+    patients.push(("伊藤 さくら", p));
 
     // 6. Stale: decided, then the answers changed (a new immunosuppressant).
     let raw = person(
@@ -478,5 +536,9 @@ pub async fn seed(
         ],
     )
     .await?;
-    Ok(())
+    patients.push(("渡辺 翔太", p));
+    Ok(DemoPatients {
+        patients,
+        iv_template: template,
+    })
 }

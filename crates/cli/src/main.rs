@@ -16,7 +16,11 @@ mod calendar_cmd;
 mod contract_cmd;
 mod demo;
 mod demo_patients;
+mod demo_patients_treated;
+mod demo_plans;
 mod demo_supply;
+#[cfg(test)]
+mod demo_tests;
 mod settings;
 
 #[derive(Parser, Debug)]
