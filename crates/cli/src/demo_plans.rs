@@ -154,7 +154,10 @@ const INDICATIONS: &[IndicationSpec] = &[
                 "膝関節内への脂肪由来幹細胞（細胞そのもの）の注射について、臨床試験の報告があるとされる。上清液ではなく細胞の試験であり、文献名の記載はない。",
                 "Clinical trials of injecting adipose-derived stem cells (the cells themselves) into the knee are said to be reported. They are trials of cells, not of conditioned medium, and no citation is given.",
                 "クリニックWebページ（seed 004）、文献名の記載なし",
-                "clinical_study",
+                // Said by the clinic page, uncited, and about cells rather
+                // than conditioned medium: the clinic's claim, not a study
+                // jousei could point to.
+                "clinic_claim",
             ),
         ],
     ),
