@@ -26,7 +26,7 @@ use crate::error::ApiError;
 use crate::form::Pairs;
 use crate::pages::{Layout, local_time};
 use crate::patient_ops::{self, SearchIn};
-use crate::patient_pages::page_problem;
+use crate::patient_pages::{Opt, page_problem};
 use crate::plan_ops::{self as ops, AppointmentIn, AppointmentView, StatusIn};
 use crate::plan_pages::day_label;
 use crate::supply_ops::clinic_today;
@@ -56,6 +56,8 @@ struct Range {
     date: Date,
     first: Date,
     last: Date,
+    /// Only this room's appointments (the per-room view), when chosen.
+    room: Option<String>,
 }
 
 impl Range {
@@ -85,6 +87,7 @@ impl Range {
             date,
             first,
             last,
+            room: q.filled("room").map(|r| r.trim().to_string()),
         }
     }
     fn view_str(&self) -> &'static str {
@@ -100,7 +103,22 @@ impl Range {
     }
     /// The query of this range (for links, the refresh and going back).
     fn query(&self) -> String {
-        format!("date={}&view={}", self.date, self.view_str())
+        format!(
+            "date={}&view={}{}",
+            self.date,
+            self.view_str(),
+            self.room_query()
+        )
+    }
+    /// `&room=…` when a room is chosen (encoded), else nothing.
+    fn room_query(&self) -> String {
+        match &self.room {
+            Some(r) => format!(
+                "&room={}",
+                url::form_urlencoded::byte_serialize(r.as_bytes()).collect::<String>()
+            ),
+            None => String::new(),
+        }
     }
 }
 
@@ -134,14 +152,26 @@ pub struct DayCol {
     pub rows: Vec<Row>,
 }
 
-/// The appointments of the range, day by day, with what can be done next.
+/// The appointments of the range, day by day, with what can be done next,
+/// and every room they use (for the per-room view).
 async fn days(
     state: &AppState,
     p: &Principal,
     l: &Layout<'_>,
     r: &Range,
-) -> Result<Vec<DayCol>, ApiError> {
+) -> Result<(Vec<DayCol>, Vec<String>), ApiError> {
     let list = ops::appointments(state, p, &r.first.to_string(), &r.last.to_string()).await?;
+    let mut rooms: Vec<String> = list
+        .iter()
+        .filter_map(|v| v.appointment.room.clone())
+        .chain(r.room.clone())
+        .collect();
+    rooms.sort();
+    rooms.dedup();
+    let list: Vec<AppointmentView> = list
+        .into_iter()
+        .filter(|v| r.room.is_none() || v.appointment.room == r.room)
+        .collect();
     let cal = state.store.clinic_calendar(p.clinic.id).await?;
     let can_write = p.can(Permission::ScheduleWrite);
     let today = clinic_today(p);
@@ -188,7 +218,7 @@ async fn days(
             Err(_) => break,
         };
     }
-    Ok(out)
+    Ok((out, rooms))
 }
 
 fn row(l: &Layout<'_>, v: &AppointmentView, can_write: bool, tz: &jiff::tz::TimeZone) -> Row {
@@ -253,6 +283,7 @@ struct SchedulePage<'a> {
     today: String,
     date: String,
     view: &'static str,
+    rooms: Vec<Opt>,
     can_write: bool,
     book: Pairs,
     ics_from: String,
@@ -301,7 +332,7 @@ async fn page_with(
     p.require(Permission::ScheduleRead)?;
     let r = Range::of(p, q);
     let l = Layout::new(state, ctx, "schui-title", "/schedule");
-    let days = days(state, p, &l, &r).await?;
+    let (days, rooms) = days(state, p, &l, &r).await?;
     let step = if r.view == View::Week { 7 } else { 1 };
     let title = match r.view {
         View::Day => day_label(&l, r.date),
@@ -329,8 +360,26 @@ async fn page_with(
             updated: updated(p),
             query: r.query(),
             title,
-            prev: format!("date={}&view={}", r.shift(-step), r.view_str()),
-            next: format!("date={}&view={}", r.shift(step), r.view_str()),
+            prev: format!(
+                "date={}&view={}{}",
+                r.shift(-step),
+                r.view_str(),
+                r.room_query()
+            ),
+            next: format!(
+                "date={}&view={}{}",
+                r.shift(step),
+                r.view_str(),
+                r.room_query()
+            ),
+            rooms: rooms
+                .into_iter()
+                .map(|room| Opt {
+                    checked: r.room.as_deref() == Some(room.as_str()),
+                    label: room.clone(),
+                    value: room,
+                })
+                .collect(),
             today: clinic_today(p).to_string(),
             date,
             view: r.view_str(),
@@ -357,7 +406,7 @@ async fn list_fragment(
     let q = Pairs::parse(raw.unwrap_or_default().as_bytes());
     let r = Range::of(&p, &q);
     let l = Layout::new(&state, &ctx, "schui-title", "/schedule");
-    let days = days(&state, &p, &l, &r).await?;
+    let (days, _) = days(&state, &p, &l, &r).await?;
     let mut resp = render_status(
         StatusCode::OK,
         &ListFragment {

@@ -130,3 +130,4 @@ schui-do-no_show = No-show
 schui-do-cancelled = Cancel
 field-patient_number = Patient number
 err-appointment_patient_number_unknown = No patient has this number in this clinic.
+schui-all-rooms = All rooms

@@ -130,3 +130,4 @@ schui-do-no_show = 無断キャンセル
 schui-do-cancelled = キャンセル
 field-patient_number = 患者番号
 err-appointment_patient_number_unknown = この番号の患者はこのクリニックに登録されていません。
+schui-all-rooms = すべての部屋

@@ -222,6 +222,12 @@ async fn a_physician_plans_a_blend_and_a_coordinator_books_the_course_in_the_ui(
     let r = co.post_form("/schedule/book", &free).await;
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
 
+    // The per-room view.
+    let (_, html) = co.page(&format!("/schedule?date={d1}&room=A")).await;
+    assert!(html.contains("山田 花子") && !html.contains("鈴木 太郎"));
+    let (_, html) = co.page(&format!("/schedule?date={d1}&room=B")).await;
+    assert!(!html.contains("山田 花子") && html.contains("鈴木 太郎"));
+
     // The iCalendar file and the reminder list.
     let r = co
         .get(&format!("/schedule/export.ics?from={d1}&to={d1}"))
