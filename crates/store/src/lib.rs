@@ -15,6 +15,8 @@ use jousei_core::role::Role;
 use serde::Serialize;
 use uuid::Uuid;
 
+pub mod care;
+mod care_imp;
 mod imp;
 pub mod patient;
 mod patient_imp;
@@ -210,7 +212,13 @@ pub struct AuditNote {
 /// backend; both pass the same conformance suite.
 #[async_trait]
 pub trait Store:
-    supply::SupplyStore + patient::PatientStore + plan::PlanStore + Send + Sync + 'static
+    supply::SupplyStore
+    + patient::PatientStore
+    + plan::PlanStore
+    + care::CareStore
+    + Send
+    + Sync
+    + 'static
 {
     fn backend(&self) -> Backend;
     /// Checks that the database answers.

@@ -7,6 +7,7 @@ use std::time::Duration;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, Transaction};
 
+use crate::care_imp::care_impl;
 use crate::imp::store_impl;
 use crate::patient_imp::patient_impl;
 use crate::plan_imp::plan_impl;
@@ -51,3 +52,4 @@ store_impl!(PgStore, Postgres, Backend::Postgres);
 supply_impl!(PgStore, Postgres);
 patient_impl!(PgStore, Postgres);
 plan_impl!(PgStore, Postgres);
+care_impl!(PgStore, Postgres);

@@ -9,6 +9,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
+use crate::care_imp::care_impl;
 use crate::imp::store_impl;
 use crate::patient_imp::patient_impl;
 use crate::plan_imp::plan_impl;
@@ -74,3 +75,4 @@ store_impl!(SqliteStore, Sqlite, Backend::Sqlite);
 supply_impl!(SqliteStore, Sqlite);
 patient_impl!(SqliteStore, Sqlite);
 plan_impl!(SqliteStore, Sqlite);
+care_impl!(SqliteStore, Sqlite);

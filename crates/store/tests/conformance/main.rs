@@ -108,6 +108,7 @@ macro_rules! both_with_url {
 }
 
 // After the macros so the modules can use them.
+mod care;
 mod patients;
 mod plans;
 mod supply;

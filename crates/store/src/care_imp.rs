@@ -1,0 +1,731 @@
+//! The implementation of [`crate::care::CareStore`], written once and
+//! expanded for each backend (see `imp.rs` for the approach).
+//!
+//! Storage (migration `20261201000004_administrations.sql`): one
+//! `administrations` row per dose with the facts that never change;
+//! `administration_versions` with the correctable details of each version;
+//! `administration_vials` with every vial (lot, serial, volume). A vial row
+//! gets `voided_at` when its dose is voided, which takes its serial out of
+//! the unique index of serials in use, so the vial may be used again.
+
+use jousei_core::supply::product::Route;
+use jousei_core::supply::units::Microlitres;
+use uuid::Uuid;
+
+use crate::care::{
+    Administration, AdministrationDetails, AdministrationStatus, AdministrationVersion,
+    LookbackRow, VialUse,
+};
+use crate::patient_imp::json;
+use crate::{StoreError, Ts};
+
+/// Lots per lookback query (the bound parameters of one `IN` list stay far
+/// below either database's limit).
+pub(crate) const LOTS_PER_QUERY: usize = 500;
+
+pub(crate) const ADMINISTRATION_SELECT: &str = "SELECT a.id, a.clinic_id, a.patient_id, a.plan_id, a.plan_version, a.appointment_id, a.route, a.location_id, a.current_version, a.administered_by, a.identity_check, a.check_outcome, a.overrides, a.human_derived, a.blood_donation_notice, a.status, a.void_reason, a.recorded_by, a.recorded_at, v.sites, v.verified_by, v.started_at, v.ended_at, v.observations, v.reactions FROM administrations a JOIN administration_versions v ON v.administration_id = a.id AND v.version = a.current_version";
+
+pub(crate) const VIAL_SELECT: &str = "SELECT v.administration_id, v.ordinal, v.lot_id, l.lot_number, l.product_id, p.code AS product_code, p.name AS product_name, v.serial, v.opened_at, v.volume_ul FROM administration_vials v JOIN lots l ON l.id = v.lot_id JOIN products p ON p.id = l.product_id";
+
+pub(crate) const VERSION_SELECT: &str = "SELECT v.version, v.sites, v.verified_by, v.started_at, v.ended_at, v.observations, v.reactions, v.reason, v.author_id, v.created_at FROM administration_versions v JOIN administrations a ON a.id = v.administration_id";
+
+/// One row per vial given: the vial, its administration, lot and product,
+/// and the patient's current version (number and contact details).
+pub(crate) const LOOKBACK_SELECT: &str = "SELECT a.id AS administration_id, a.status, a.started_at, a.route, a.plan_id, a.patient_id, pt.number AS patient_number, pv.facts AS patient_facts, v.lot_id, l.lot_number, p.code AS product_code, p.name AS product_name, v.serial, v.volume_ul, v.ordinal FROM administration_vials v JOIN administrations a ON a.id = v.administration_id JOIN lots l ON l.id = v.lot_id JOIN products p ON p.id = l.product_id JOIN patients pt ON pt.id = a.patient_id JOIN patient_versions pv ON pv.patient_id = pt.id AND pv.version = pt.current_version";
+
+pub(crate) const LOOKBACK_ORDER: &str = " ORDER BY a.started_at, a.id, v.ordinal";
+
+pub(crate) fn route(s: &str) -> Result<Route, StoreError> {
+    Route::parse(s).ok_or_else(|| StoreError::Corrupt(format!("route {s}")))
+}
+
+pub(crate) fn status(s: &str) -> Result<AdministrationStatus, StoreError> {
+    AdministrationStatus::parse(s)
+        .ok_or_else(|| StoreError::Corrupt(format!("administration status {s}")))
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AdministrationRow {
+    pub id: Uuid,
+    pub clinic_id: Uuid,
+    pub patient_id: Uuid,
+    pub plan_id: Option<Uuid>,
+    pub plan_version: Option<i64>,
+    pub appointment_id: Option<Uuid>,
+    pub route: String,
+    pub location_id: Uuid,
+    pub current_version: i64,
+    pub administered_by: Uuid,
+    pub identity_check: String,
+    pub check_outcome: String,
+    pub overrides: String,
+    pub human_derived: bool,
+    pub blood_donation_notice: Option<String>,
+    pub status: String,
+    pub void_reason: Option<String>,
+    pub recorded_by: Option<Uuid>,
+    pub recorded_at: Ts,
+    pub sites: Option<String>,
+    pub verified_by: Option<Uuid>,
+    pub started_at: Ts,
+    pub ended_at: Option<Ts>,
+    pub observations: Option<String>,
+    pub reactions: Option<String>,
+}
+
+impl AdministrationRow {
+    fn into_administration(self, vials: Vec<VialUse>) -> Result<Administration, StoreError> {
+        Ok(Administration {
+            id: self.id,
+            clinic_id: self.clinic_id,
+            patient_id: self.patient_id,
+            plan_id: self.plan_id,
+            plan_version: self.plan_version,
+            appointment_id: self.appointment_id,
+            route: route(&self.route)?,
+            location_id: self.location_id,
+            vials,
+            version: self.current_version,
+            details: AdministrationDetails {
+                sites: self.sites.as_deref().map(json).transpose()?,
+                verified_by: self.verified_by,
+                started_at: self.started_at,
+                ended_at: self.ended_at,
+                observations: self.observations,
+                reactions: self.reactions,
+            },
+            administered_by: self.administered_by,
+            identity: json(&self.identity_check)?,
+            check: json(&self.check_outcome)?,
+            overrides: json(&self.overrides)?,
+            human_derived: self.human_derived,
+            blood_donation_notice: self.blood_donation_notice,
+            status: status(&self.status)?,
+            void_reason: self.void_reason,
+            recorded_by: self.recorded_by,
+            recorded_at: self.recorded_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct VialRow {
+    pub administration_id: Uuid,
+    pub ordinal: i64,
+    pub lot_id: Uuid,
+    pub lot_number: String,
+    pub product_id: Uuid,
+    pub product_code: String,
+    pub product_name: String,
+    pub serial: Option<String>,
+    pub opened_at: Option<Ts>,
+    pub volume_ul: i64,
+}
+
+/// Administrations with their vials (each list of vials in ordinal order),
+/// in the order of `rows`.
+pub(crate) fn assemble(
+    rows: Vec<AdministrationRow>,
+    mut vials: Vec<VialRow>,
+) -> Result<Vec<Administration>, StoreError> {
+    vials.sort_by_key(|v| (v.administration_id, v.ordinal));
+    let mut by_admin: std::collections::HashMap<Uuid, Vec<VialUse>> =
+        std::collections::HashMap::new();
+    for v in vials {
+        by_admin
+            .entry(v.administration_id)
+            .or_default()
+            .push(VialUse {
+                lot_id: v.lot_id,
+                lot_number: v.lot_number,
+                product_id: v.product_id,
+                product_code: v.product_code,
+                product_name: v.product_name,
+                serial: v.serial,
+                opened_at: v.opened_at,
+                volume: Microlitres(v.volume_ul),
+            });
+    }
+    rows.into_iter()
+        .map(|r| {
+            let vials = by_admin.remove(&r.id).unwrap_or_default();
+            r.into_administration(vials)
+        })
+        .collect()
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct VersionRow {
+    pub version: i64,
+    pub sites: Option<String>,
+    pub verified_by: Option<Uuid>,
+    pub started_at: Ts,
+    pub ended_at: Option<Ts>,
+    pub observations: Option<String>,
+    pub reactions: Option<String>,
+    pub reason: Option<String>,
+    pub author_id: Option<Uuid>,
+    pub created_at: Ts,
+}
+
+impl TryFrom<VersionRow> for AdministrationVersion {
+    type Error = StoreError;
+    fn try_from(r: VersionRow) -> Result<Self, StoreError> {
+        Ok(AdministrationVersion {
+            version: r.version,
+            details: AdministrationDetails {
+                sites: r.sites.as_deref().map(json).transpose()?,
+                verified_by: r.verified_by,
+                started_at: r.started_at,
+                ended_at: r.ended_at,
+                observations: r.observations,
+                reactions: r.reactions,
+            },
+            reason: r.reason,
+            author_id: r.author_id,
+            at: r.created_at,
+        })
+    }
+}
+
+/// The parts of a patient's facts (JSON of `PatientFacts`) the lookback
+/// lists.
+#[derive(serde::Deserialize)]
+struct Contact {
+    name: String,
+    kana: String,
+    phone: String,
+    #[serde(default)]
+    email: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct LookbackDbRow {
+    pub administration_id: Uuid,
+    pub status: String,
+    pub started_at: Ts,
+    pub route: String,
+    pub plan_id: Option<Uuid>,
+    pub patient_id: Uuid,
+    pub patient_number: String,
+    pub patient_facts: String,
+    pub lot_id: Uuid,
+    pub lot_number: String,
+    pub product_code: String,
+    pub product_name: String,
+    pub serial: Option<String>,
+    pub volume_ul: i64,
+    pub ordinal: i64,
+}
+
+impl LookbackDbRow {
+    /// The sort key of the lookback: oldest first, then by vial.
+    pub(crate) fn key(&self) -> (Ts, Uuid, i64) {
+        (self.started_at, self.administration_id, self.ordinal)
+    }
+}
+
+impl TryFrom<LookbackDbRow> for LookbackRow {
+    type Error = StoreError;
+    fn try_from(r: LookbackDbRow) -> Result<Self, StoreError> {
+        let c: Contact = json(&r.patient_facts)?;
+        Ok(LookbackRow {
+            administration_id: r.administration_id,
+            status: status(&r.status)?,
+            started_at: r.started_at,
+            route: route(&r.route)?,
+            plan_id: r.plan_id,
+            patient_id: r.patient_id,
+            patient_number: r.patient_number,
+            patient_name: c.name,
+            patient_kana: c.kana,
+            phone: c.phone,
+            email: c.email,
+            lot_id: r.lot_id,
+            lot_number: r.lot_number,
+            product_code: r.product_code,
+            product_name: r.product_name,
+            serial: r.serial,
+            volume: Microlitres(r.volume_ul),
+        })
+    }
+}
+
+macro_rules! care_impl {
+    ($store:ty, $db:ty) => {
+        impl $store {
+            /// One administration of the clinic with its current details
+            /// and vials, read through `conn` (a transaction or a pooled
+            /// connection).
+            async fn administration_on(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                clinic_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> $crate::Result<Option<$crate::care::Administration>> {
+                use $crate::care_imp::*;
+                let row: Option<AdministrationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{ADMINISTRATION_SELECT} WHERE a.clinic_id = $1 AND a.id = $2"
+                )))
+                .bind(clinic_id)
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let vials: Vec<VialRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{VIAL_SELECT} WHERE v.administration_id = $1 ORDER BY v.ordinal"
+                )))
+                .bind(id)
+                .fetch_all(&mut *conn)
+                .await?;
+                Ok(assemble(vec![row], vials)?.pop())
+            }
+
+            /// Whether the user is granted the clinic.
+            async fn user_granted(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                clinic_id: uuid::Uuid,
+                user_id: uuid::Uuid,
+            ) -> $crate::Result<bool> {
+                Ok(Self::count_in(
+                    tx,
+                    "SELECT COUNT(*) FROM user_clinics WHERE user_id = $1 AND clinic_id = $2",
+                    user_id,
+                    clinic_id,
+                )
+                .await?
+                    > 0)
+            }
+
+            async fn insert_administration_version(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                actor: &$crate::Actor,
+                id: uuid::Uuid,
+                version: i64,
+                d: &$crate::care::AdministrationDetails,
+                reason: Option<&str>,
+                at: $crate::Ts,
+            ) -> $crate::Result<()> {
+                use $crate::patient_imp::to_json;
+                let sites = d.sites.as_ref().map(to_json).transpose()?;
+                sqlx::query("INSERT INTO administration_versions (administration_id, version, sites, verified_by, started_at, ended_at, observations, reactions, reason, author_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+                    .bind(id)
+                    .bind(version)
+                    .bind(sites)
+                    .bind(d.verified_by)
+                    .bind(d.started_at)
+                    .bind(d.ended_at)
+                    .bind(&d.observations)
+                    .bind(&d.reactions)
+                    .bind(reason)
+                    .bind(actor.user_id)
+                    .bind(at)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::care::CareStore for $store {
+            #[tracing::instrument(skip_all)]
+            async fn record_administration(
+                &self,
+                actor: &$crate::Actor,
+                clinic_id: uuid::Uuid,
+                new: &$crate::care::NewAdministration,
+            ) -> $crate::Result<$crate::care::Administration> {
+                use $crate::StoreError::{Conflict, NotFound};
+                if new.vials.is_empty() {
+                    return Err(Conflict("administration_vials_required"));
+                }
+                if new.vials.iter().any(|v| v.volume.0 <= 0) {
+                    return Err(Conflict("administration_volume_invalid"));
+                }
+                let id = uuid::Uuid::now_v7();
+                let now = $crate::Ts::now();
+                let mut tx = self.begin_write().await?;
+                Self::lock_writes(&mut tx).await?;
+
+                // Everything named must be the clinic's (and the patient's).
+                if Self::count_in(&mut tx, "SELECT COUNT(*) FROM patients WHERE clinic_id = $1 AND id = $2", clinic_id, new.patient_id).await? == 0 {
+                    return Err(NotFound);
+                }
+                match (new.plan_id, new.plan_version) {
+                    (Some(plan_id), version) => {
+                        let plan = Self::plan_in(&mut tx, clinic_id, plan_id).await?;
+                        if plan.patient_id != new.patient_id {
+                            return Err(NotFound);
+                        }
+                        if let Some(v) = version
+                            && !(1..=plan.version).contains(&v)
+                        {
+                            return Err(NotFound);
+                        }
+                    }
+                    (None, Some(_)) => return Err(NotFound),
+                    (None, None) => {}
+                }
+                if let Some(appointment_id) = new.appointment_id {
+                    let a = Self::appointment_in(&mut tx, clinic_id, appointment_id).await?;
+                    if a.patient_id != new.patient_id {
+                        return Err(NotFound);
+                    }
+                }
+                let location = Self::location_in(&mut tx, clinic_id, new.location_id)
+                    .await
+                    .map_err(|e| match e {
+                        Conflict("location_not_found") => NotFound,
+                        e => e,
+                    })?;
+                for user_id in std::iter::once(new.administered_by).chain(new.verified_by) {
+                    if !Self::user_granted(&mut tx, clinic_id, user_id).await? {
+                        return Err(NotFound);
+                    }
+                }
+
+                // The lots, read again under the write lock: released, and
+                // no temperature excursion waiting for a decision.
+                let mut lots: Vec<$crate::supply::Lot> = Vec::new();
+                for v in &new.vials {
+                    if lots.iter().any(|l| l.id == v.lot_id) {
+                        continue;
+                    }
+                    let lot = Self::lot_in(&mut tx, clinic_id, v.lot_id).await?;
+                    if lot.state != jousei_core::supply::lot::LotState::Released {
+                        return Err(Conflict("lot_not_usable"));
+                    }
+                    let open = Self::count_in(
+                        &mut tx,
+                        "SELECT COUNT(*) FROM excursion_lots x JOIN excursions e ON e.id = x.excursion_id WHERE e.clinic_id = $1 AND x.lot_id = $2 AND e.acknowledged_at IS NULL",
+                        clinic_id,
+                        lot.id,
+                    )
+                    .await?;
+                    if open > 0 {
+                        return Err(Conflict("lot_not_usable"));
+                    }
+                    lots.push(lot);
+                }
+
+                let details = $crate::care::AdministrationDetails {
+                    sites: new.sites.clone(),
+                    verified_by: new.verified_by,
+                    started_at: new.started_at,
+                    ended_at: new.ended_at,
+                    observations: new.observations.clone(),
+                    reactions: new.reactions.clone(),
+                };
+                sqlx::query("INSERT INTO administrations (id, clinic_id, patient_id, plan_id, plan_version, appointment_id, route, location_id, administered_by, identity_check, check_outcome, overrides, human_derived, blood_donation_notice, current_version, started_at, status, void_reason, voided_by, voided_at, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, 'recorded', NULL, NULL, NULL, $16, $17)")
+                    .bind(id)
+                    .bind(clinic_id)
+                    .bind(new.patient_id)
+                    .bind(new.plan_id)
+                    .bind(new.plan_version)
+                    .bind(new.appointment_id)
+                    .bind(new.route.as_str())
+                    .bind(location.id)
+                    .bind(new.administered_by)
+                    .bind(new.identity.to_string())
+                    .bind(new.check.to_string())
+                    .bind(new.overrides.to_string())
+                    .bind(new.human_derived)
+                    .bind(&new.blood_donation_notice)
+                    .bind(new.started_at)
+                    .bind(actor.user_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::insert_administration_version(&mut tx, actor, id, 1, &details, None, now).await?;
+
+                // Each vial in turn: still on hand at the location (the
+                // vials of this dose already taken count), its serial not
+                // in use, then out of the ledger and into the record.
+                let use_reason = format!("administration {id}");
+                let mut audit_vials = Vec::with_capacity(new.vials.len());
+                for (ordinal, v) in (1_i64..).zip(&new.vials) {
+                    if Self::on_hand(&mut tx, v.lot_id, location.id).await? < 1 {
+                        return Err(Conflict("out_of_stock"));
+                    }
+                    if let Some(serial) = &v.serial {
+                        let (used,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM administration_vials WHERE lot_id = $1 AND serial = $2 AND voided_at IS NULL")
+                            .bind(v.lot_id)
+                            .bind(serial)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        if used > 0 {
+                            return Err(Conflict("vial_already_used"));
+                        }
+                    }
+                    sqlx::query("INSERT INTO stock_movements (id, clinic_id, lot_id, location_id, delta, kind, reason, witness_id, actor_id, at) VALUES ($1, $2, $3, $4, -1, 'use', $5, NULL, $6, $7)")
+                        .bind(uuid::Uuid::now_v7())
+                        .bind(clinic_id)
+                        .bind(v.lot_id)
+                        .bind(location.id)
+                        .bind(&use_reason)
+                        .bind(actor.user_id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    let res = sqlx::query("INSERT INTO administration_vials (administration_id, ordinal, lot_id, serial, opened_at, volume_ul, voided_at) VALUES ($1, $2, $3, $4, $5, $6, NULL)")
+                        .bind(id)
+                        .bind(ordinal)
+                        .bind(v.lot_id)
+                        .bind(&v.serial)
+                        .bind(v.opened_at)
+                        .bind(v.volume.0)
+                        .execute(&mut *tx)
+                        .await;
+                    $crate::imp::map_unique(res, "vial_already_used")?;
+                    let lot_number = lots.iter().find(|l| l.id == v.lot_id).map(|l| l.lot_number.clone());
+                    audit_vials.push(serde_json::json!({"lot_id": v.lot_id, "lot_number": lot_number, "serial": v.serial, "volume_ul": v.volume.0}));
+                }
+
+                Self::append_audit(&mut tx, actor, Some(clinic_id), "administration_recorded", "administration", Some(id.to_string()),
+                    serde_json::json!({"patient_id": new.patient_id, "plan_id": new.plan_id, "plan_version": new.plan_version,
+                        "appointment_id": new.appointment_id, "route": new.route, "location": location.code, "vials": audit_vials,
+                        "administered_by": new.administered_by, "verified_by": new.verified_by, "started_at": new.started_at.0,
+                        "human_derived": new.human_derived, "blood_donation_notice": new.blood_donation_notice.is_some(),
+                        "overrides": new.overrides})).await?;
+                let out = Self::administration_on(&mut *tx, clinic_id, id).await?.ok_or(NotFound)?;
+                tx.commit().await?;
+                Ok(out)
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn correct_administration(
+                &self,
+                actor: &$crate::Actor,
+                clinic_id: uuid::Uuid,
+                id: uuid::Uuid,
+                expected_version: i64,
+                details: &$crate::care::AdministrationDetails,
+                reason: &str,
+            ) -> $crate::Result<$crate::care::Administration> {
+                use $crate::StoreError::{Conflict, NotFound};
+                let mut tx = self.begin_write().await?;
+                Self::lock_writes(&mut tx).await?;
+                let cur = Self::administration_on(&mut *tx, clinic_id, id).await?.ok_or(NotFound)?;
+                if cur.status == $crate::care::AdministrationStatus::Voided {
+                    return Err(Conflict("administration_voided"));
+                }
+                if cur.version != expected_version {
+                    return Err(Conflict("administration_version_stale"));
+                }
+                if let Some(user_id) = details.verified_by
+                    && !Self::user_granted(&mut tx, clinic_id, user_id).await?
+                {
+                    return Err(NotFound);
+                }
+                let next = cur.version + 1;
+                let now = $crate::Ts::now();
+                Self::insert_administration_version(&mut tx, actor, id, next, details, Some(reason), now).await?;
+                sqlx::query("UPDATE administrations SET current_version = $2, started_at = $3 WHERE id = $1")
+                    .bind(id)
+                    .bind(next)
+                    .bind(details.started_at)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::append_audit(&mut tx, actor, Some(clinic_id), "administration_corrected", "administration", Some(id.to_string()),
+                    serde_json::json!({"version": next, "reason": reason, "changed": $crate::patient_imp::changed_fields(&cur.details, details)})).await?;
+                let out = Self::administration_on(&mut *tx, clinic_id, id).await?.ok_or(NotFound)?;
+                tx.commit().await?;
+                Ok(out)
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn void_administration(
+                &self,
+                actor: &$crate::Actor,
+                clinic_id: uuid::Uuid,
+                id: uuid::Uuid,
+                reason: &str,
+            ) -> $crate::Result<$crate::care::Administration> {
+                use $crate::StoreError::{Conflict, NotFound};
+                let mut tx = self.begin_write().await?;
+                Self::lock_writes(&mut tx).await?;
+                let cur = Self::administration_on(&mut *tx, clinic_id, id).await?.ok_or(NotFound)?;
+                if cur.status == $crate::care::AdministrationStatus::Voided {
+                    return Err(Conflict("administration_voided"));
+                }
+                let now = $crate::Ts::now();
+                let ledger_reason = format!("administration {id} voided: {reason}");
+                for v in &cur.vials {
+                    sqlx::query("INSERT INTO stock_movements (id, clinic_id, lot_id, location_id, delta, kind, reason, witness_id, actor_id, at) VALUES ($1, $2, $3, $4, 1, 'adjust', $5, NULL, $6, $7)")
+                        .bind(uuid::Uuid::now_v7())
+                        .bind(clinic_id)
+                        .bind(v.lot_id)
+                        .bind(cur.location_id)
+                        .bind(&ledger_reason)
+                        .bind(actor.user_id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query("UPDATE administrations SET status = 'voided', void_reason = $2, voided_by = $3, voided_at = $4 WHERE id = $1")
+                    .bind(id)
+                    .bind(reason)
+                    .bind(actor.user_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE administration_vials SET voided_at = $2 WHERE administration_id = $1")
+                    .bind(id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                let vials: Vec<serde_json::Value> = cur
+                    .vials
+                    .iter()
+                    .map(|v| serde_json::json!({"lot_id": v.lot_id, "lot_number": v.lot_number, "serial": v.serial}))
+                    .collect();
+                Self::append_audit(&mut tx, actor, Some(clinic_id), "administration_voided", "administration", Some(id.to_string()),
+                    serde_json::json!({"reason": reason, "patient_id": cur.patient_id, "location_id": cur.location_id, "vials_returned": vials})).await?;
+                let out = Self::administration_on(&mut *tx, clinic_id, id).await?.ok_or(NotFound)?;
+                tx.commit().await?;
+                Ok(out)
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn administration(&self, clinic_id: uuid::Uuid, id: uuid::Uuid) -> $crate::Result<Option<$crate::care::Administration>> {
+                let mut conn = self.pool.acquire().await?;
+                Self::administration_on(&mut *conn, clinic_id, id).await
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn administration_versions(&self, clinic_id: uuid::Uuid, id: uuid::Uuid) -> $crate::Result<Vec<$crate::care::AdministrationVersion>> {
+                use $crate::care_imp::*;
+                let rows: Vec<VersionRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{VERSION_SELECT} WHERE a.clinic_id = $1 AND a.id = $2 ORDER BY v.version DESC"
+                )))
+                .bind(clinic_id)
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn administrations_of_patient(&self, clinic_id: uuid::Uuid, patient_id: uuid::Uuid) -> $crate::Result<Vec<$crate::care::Administration>> {
+                use $crate::care_imp::*;
+                let rows: Vec<AdministrationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{ADMINISTRATION_SELECT} WHERE a.clinic_id = $1 AND a.patient_id = $2 ORDER BY a.started_at DESC, a.id DESC"
+                )))
+                .bind(clinic_id)
+                .bind(patient_id)
+                .fetch_all(&self.pool)
+                .await?;
+                if rows.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let vials: Vec<VialRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{VIAL_SELECT} JOIN administrations a ON a.id = v.administration_id WHERE a.clinic_id = $1 AND a.patient_id = $2"
+                )))
+                .bind(clinic_id)
+                .bind(patient_id)
+                .fetch_all(&self.pool)
+                .await?;
+                assemble(rows, vials)
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn last_administration_of_plan(&self, clinic_id: uuid::Uuid, plan_id: uuid::Uuid) -> $crate::Result<Option<$crate::Ts>> {
+                let row: Option<($crate::Ts,)> = sqlx::query_as(
+                    "SELECT started_at FROM administrations WHERE plan_id = $1 AND clinic_id = $2 AND status = 'recorded' ORDER BY started_at DESC LIMIT 1",
+                )
+                .bind(plan_id)
+                .bind(clinic_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|(t,)| t))
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn received_human_derived(&self, clinic_id: uuid::Uuid, patient_id: uuid::Uuid) -> $crate::Result<bool> {
+                let row: Option<(i32,)> = sqlx::query_as(
+                    "SELECT 1 FROM administrations WHERE clinic_id = $1 AND patient_id = $2 AND human_derived = $3 AND status = 'recorded' LIMIT 1",
+                )
+                .bind(clinic_id)
+                .bind(patient_id)
+                .bind(true)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.is_some())
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn used_serials(&self, clinic_id: uuid::Uuid, lot_id: uuid::Uuid, serials: &[String]) -> $crate::Result<Vec<String>> {
+                let mut out: Vec<String> = Vec::new();
+                for chunk in serials.chunks($crate::care_imp::LOTS_PER_QUERY) {
+                    let mut qb: sqlx::QueryBuilder<$db> = sqlx::QueryBuilder::new(
+                        "SELECT v.serial FROM administration_vials v JOIN administrations a ON a.id = v.administration_id WHERE a.clinic_id = ",
+                    );
+                    qb.push_bind(clinic_id);
+                    qb.push(" AND v.lot_id = ");
+                    qb.push_bind(lot_id);
+                    qb.push(" AND v.voided_at IS NULL AND v.serial IN (");
+                    let mut list = qb.separated(", ");
+                    for s in chunk {
+                        list.push_bind(s.clone());
+                    }
+                    qb.push(")");
+                    let rows: Vec<(String,)> = qb.build_query_as().fetch_all(&self.pool).await?;
+                    out.extend(rows.into_iter().map(|(s,)| s));
+                }
+                // In the order asked, once each.
+                let mut used: Vec<String> = Vec::new();
+                for s in serials {
+                    if out.contains(s) && !used.contains(s) {
+                        used.push(s.clone());
+                    }
+                }
+                Ok(used)
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn lookback_lots(&self, clinic_id: uuid::Uuid, lot_ids: &[uuid::Uuid]) -> $crate::Result<Vec<$crate::care::LookbackRow>> {
+                use $crate::care_imp::*;
+                let mut ids: Vec<uuid::Uuid> = Vec::with_capacity(lot_ids.len());
+                for id in lot_ids {
+                    if !ids.contains(id) {
+                        ids.push(*id);
+                    }
+                }
+                let mut rows: Vec<LookbackDbRow> = Vec::new();
+                for chunk in ids.chunks(LOTS_PER_QUERY) {
+                    let mut qb: sqlx::QueryBuilder<$db> = sqlx::QueryBuilder::new(LOOKBACK_SELECT);
+                    qb.push(" WHERE a.clinic_id = ");
+                    qb.push_bind(clinic_id);
+                    qb.push(" AND l.clinic_id = ");
+                    qb.push_bind(clinic_id);
+                    qb.push(" AND v.lot_id IN (");
+                    let mut list = qb.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    qb.push(")");
+                    qb.push(LOOKBACK_ORDER);
+                    rows.extend(qb.build_query_as::<LookbackDbRow>().fetch_all(&self.pool).await?);
+                }
+                if ids.len() > LOTS_PER_QUERY {
+                    rows.sort_by_key(LookbackDbRow::key);
+                }
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn lookback_patient(&self, clinic_id: uuid::Uuid, patient_id: uuid::Uuid) -> $crate::Result<Vec<$crate::care::LookbackRow>> {
+                use $crate::care_imp::*;
+                let rows: Vec<LookbackDbRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{LOOKBACK_SELECT} WHERE a.clinic_id = $1 AND a.patient_id = $2{LOOKBACK_ORDER}"
+                )))
+                .bind(clinic_id)
+                .bind(patient_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+        }
+    };
+}
+
+pub(crate) use care_impl;
