@@ -21,6 +21,7 @@ mod demo_plans;
 mod demo_supply;
 #[cfg(test)]
 mod demo_tests;
+mod lookback_cmd;
 mod settings;
 
 #[derive(Parser, Debug)]
@@ -135,6 +136,13 @@ enum Cmd {
     Contract {
         #[command(subcommand)]
         cmd: contract_cmd::ContractCmd,
+    },
+    /// Lookback: a lot's administrations and patients, or a patient's lots
+    Lookback {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        args: lookback_cmd::LookbackArgs,
     },
     /// Configuration
     Config {
@@ -327,6 +335,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Barcode { cmd } => barcode_cmd::run(cmd),
         Cmd::Calendar { cmd } => calendar_cmd::run(cmd),
         Cmd::Contract { cmd } => contract_cmd::run(cmd),
+        Cmd::Lookback { db, args } => lookback_cmd::run(open(&db, false).await?, &args).await,
         Cmd::Config {
             cmd: ConfigCmd::PrintDefault,
         } => {

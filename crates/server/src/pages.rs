@@ -115,13 +115,22 @@ fn nav(p: Option<&Principal>, path: &str) -> Vec<NavItem> {
         href: p.can(Permission::ScheduleRead).then_some("/schedule"),
         current: path.starts_with("/schedule") || path.starts_with("/plans"),
     });
-    for key in ["nav-chair", "nav-safety", "nav-contracts"] {
-        items.push(NavItem {
-            key,
-            href: None,
-            current: false,
-        });
-    }
+    items.push(NavItem {
+        key: "nav-chair",
+        href: p.can(Permission::Administer).then_some("/chair"),
+        current: path.starts_with("/chair"),
+    });
+    items.push(NavItem {
+        key: "nav-safety",
+        href: (p.can(Permission::SafetyRead) && p.can(Permission::PatientRead))
+            .then_some("/safety/lookback"),
+        current: path.starts_with("/safety"),
+    });
+    items.push(NavItem {
+        key: "nav-contracts",
+        href: None,
+        current: false,
+    });
     items.push(NavItem {
         key: "nav-scan",
         href: Some("/scan"),
@@ -414,12 +423,13 @@ async fn home(State(state): State<AppState>, Signed(p, ctx): Signed) -> Result<R
         Area {
             title: "nav-chair",
             summary: "home-area-chair",
-            href: None,
+            href: p.can(Permission::Administer).then_some("/chair"),
         },
         Area {
             title: "nav-safety",
             summary: "home-area-safety",
-            href: None,
+            href: (p.can(Permission::SafetyRead) && p.can(Permission::PatientRead))
+                .then_some("/safety/lookback"),
         },
         Area {
             title: "nav-contracts",

@@ -14,6 +14,7 @@ mod harness;
 mod tests_api;
 mod tests_auth;
 mod tests_barcode;
+mod tests_care_api;
 mod tests_coldchain_ui;
 mod tests_patients_api;
 mod tests_patients_ui;

@@ -40,7 +40,7 @@ fn codes(v: &Value) -> Vec<(String, String)> {
 }
 
 /// Answers "no" to everything except `yes` (with details), as the API takes them.
-fn answers(yes: &[(&str, &str)]) -> Value {
+pub(crate) fn answers(yes: &[(&str, &str)]) -> Value {
     let all = [
         "disease_under_treatment",
         "allergic_disease",
@@ -546,7 +546,7 @@ async fn questionnaire_findings_decision_and_stale_screenings() {
     assert_eq!(s, 404);
 }
 
-fn template_json(code: &str, skip: Option<&str>) -> Value {
+pub(crate) fn template_json(code: &str, skip: Option<&str>) -> Value {
     let items = [
         (
             "treatment_description",

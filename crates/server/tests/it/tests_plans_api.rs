@@ -63,7 +63,11 @@ pub(crate) async fn setup(app: &App) -> Setup {
     let qa = Api::new(app, "quality").await;
     let mut products = Vec::new();
     for code in ["DP-CM-10", "UC-CM-05"] {
-        let (s, p) = qa.post("/api/v1/products", product_json(code, None)).await;
+        // With the whole unapproved-product disclosure, so a consent can
+        // name them (the point-of-care tests sign one).
+        let mut pj = product_json(code, None);
+        pj["foreign_safety_info"] = json!("海外で承認された同等製品はない。");
+        let (s, p) = qa.post("/api/v1/products", pj).await;
         assert_eq!(s, 201, "{p}");
         products.push(p["id"].as_str().unwrap().to_string());
     }

@@ -1,0 +1,1216 @@
+//! Point-of-care use cases, shared by the JSON API, the chair-side page and
+//! the CLI: gathering the facts of a dose from the records and the scans,
+//! the check, recording the dose (the check again, the overrides, then the
+//! store's transaction), corrections and voids, and the lookback both ways.
+//!
+//! The facts are read from the database at the moment of the request; the
+//! check is `jousei_core::care::check`. The store re-reads what other people
+//! can change at the same moment (lot states, excursions, stock, serials)
+//! inside the recording transaction.
+
+use std::collections::HashMap;
+
+use axum::http::StatusCode;
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jousei_core::care::{
+    self, CareAppointment, CareConsent, CareFacts, CarePatient, CarePlan, CareScreening,
+    CheckOutcome, Finding, IdentityCheck, Override, PlanComponent, ScannedVial, Severity, Subject,
+    VialLot, VialProduct,
+};
+use jousei_core::error::FieldError;
+use jousei_core::locale::Locale;
+use jousei_core::patient::registry::KanaName;
+use jousei_core::patient::screening;
+use jousei_core::plan::InjectionSites;
+use jousei_core::role::Permission;
+use jousei_core::supply::product::Route;
+use jousei_core::supply::units::Microlitres;
+use jousei_store::Ts;
+use jousei_store::care::{
+    Administration, AdministrationDetails, AdministrationVersion, LookbackRow, NewAdministration,
+    NewVialUse,
+};
+use jousei_store::patient::Patient;
+use jousei_store::plan::Plan;
+use jousei_store::supply::{Lot, Product};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::{Principal, verify_password_async};
+use crate::error::{ApiError, SubError};
+use crate::i18n::I18n;
+use crate::patient_ops::note_read;
+use crate::supply_ops::clinic_today;
+
+/// Warn at the chair when fewer days than this are left before a lot's
+/// expiry.
+pub const EXPIRES_SOON_DAYS: u32 = 30;
+
+/// The notice given with a patient's first human-derived product
+/// (regulatory.md §8), recorded with the dose.
+pub const BLOOD_DONATION_NOTICE_JA: &str = "ヒト由来の細胞を用いて製造された製品（幹細胞培養上清液・エクソソーム製剤）の投与を受けました。献血の際は、問診でこの施術を受けたことを必ず申告してください。";
+
+// ---------------------------------------------------------------------------------------------
+// Input
+
+/// How the nurse confirmed who the patient is.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct IdentityIn {
+    /// `name_and_birth_date` or `patient_card`.
+    pub method: String,
+    /// What the patient said: the full name (kanji or kana).
+    pub name: Option<String>,
+    /// What the patient said: YYYY-MM-DD.
+    pub birth_date: Option<String>,
+    /// The patient number read from the card.
+    pub card: Option<String>,
+}
+
+/// One vial at the chair: a scan of its label, or its lot chosen by id.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct VialIn {
+    /// The GS1 barcode as the scanner sent it.
+    pub scan: Option<String>,
+    /// The lot, when not scanned.
+    pub lot_id: Option<String>,
+    /// The vial's serial (taken from the scan's (21) when scanned).
+    pub serial: Option<String>,
+    /// When it was thawed or opened: RFC 3339, or local `YYYY-MM-DDTHH:MM`.
+    pub opened_at: Option<String>,
+    /// The volume to take from it, mL (up to 3 decimals).
+    pub volume_ml: Option<String>,
+}
+
+/// The facts of a dose about to be given.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct CareIn {
+    pub patient_id: String,
+    pub identity: IdentityIn,
+    pub plan_id: Option<String>,
+    pub appointment_id: Option<String>,
+    /// iv_drip, knee_joint_injection, skin_injection, nasal, inhalation,
+    /// topical_device
+    pub route: String,
+    /// The stock location the vials come from.
+    pub location_id: String,
+    pub vials: Vec<VialIn>,
+}
+
+/// A physician's decision to go ahead despite one overridable finding.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct OverrideIn {
+    /// The finding's code.
+    pub code: String,
+    /// The finding's subject, as the check returned it (none for most).
+    #[schema(value_type = Option<Object>)]
+    pub subject: Option<serde_json::Value>,
+    pub reason: String,
+}
+
+/// A dose to record.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecordIn {
+    pub care: CareIn,
+    pub overrides: Vec<OverrideIn>,
+    /// When the overrides are decided by a physician other than the person
+    /// recording: that physician's login and password (a co-signature).
+    pub physician_login: Option<String>,
+    pub physician_password: Option<String>,
+    /// The second person who checked the patient and the vials.
+    pub verified_by: Option<Uuid>,
+    /// Skin and knee injections: number of sites and the areas.
+    pub site_count: Option<String>,
+    pub site_areas: Vec<String>,
+    /// RFC 3339 or local `YYYY-MM-DDTHH:MM`; default now.
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub observations: Option<String>,
+    /// Immediate reactions observed.
+    pub reactions: Option<String>,
+    /// The blood-donation notice was given (required for the patient's
+    /// first human-derived product).
+    pub blood_donation_notice_given: bool,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gathering the facts
+
+/// One vial as resolved from the input.
+#[derive(Debug, Clone)]
+pub struct ResolvedVial {
+    pub lot: Lot,
+    pub product: Product,
+    pub serial: Option<String>,
+    pub opened_at: Option<Ts>,
+    pub volume: Option<Microlitres>,
+}
+
+/// Everything gathered for a check.
+#[derive(Debug, Clone)]
+pub struct Gathered {
+    pub facts: CareFacts,
+    pub patient: Patient,
+    pub plan: Option<Plan>,
+    pub appointment_id: Option<Uuid>,
+    pub location_id: Uuid,
+    pub vials: Vec<ResolvedVial>,
+}
+
+fn opt(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn uuid_field(raw: &str, field: &'static str, code: &'static str) -> Result<Uuid, FieldError> {
+    Uuid::parse_str(raw.trim()).map_err(|_| FieldError::new(field, code))
+}
+
+/// An instant typed as RFC 3339, or as a local `YYYY-MM-DDTHH:MM` in the
+/// clinic's zone.
+pub fn parse_instant(raw: &str, p: &Principal, field: &'static str) -> Result<Ts, FieldError> {
+    let s = raw.trim();
+    if let Ok(t) = s.parse::<Timestamp>() {
+        return Ok(Ts::from(t));
+    }
+    s.parse::<jiff::civil::DateTime>()
+        .ok()
+        .and_then(|dt| dt.to_zoned(crate::plan_ops::clinic_tz(p)).ok())
+        .map(|z| Ts::from(z.timestamp()))
+        .ok_or_else(|| FieldError::new(field, "datetime_invalid"))
+}
+
+fn name_key(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+fn identity_of(input: &IdentityIn, patient: &Patient) -> Result<IdentityCheck, FieldError> {
+    match input.method.trim() {
+        "name_and_birth_date" => {
+            let (Some(name), Some(birth)) = (opt(&input.name), opt(&input.birth_date)) else {
+                return Ok(IdentityCheck::Unconfirmed);
+            };
+            let said = name_key(name);
+            let kana_match = KanaName::parse(name, "identity")
+                .is_ok_and(|k| k.key() == patient.facts.kana.key());
+            Ok(IdentityCheck::NameAndBirthDate {
+                name_matched: said == name_key(&patient.facts.name) || kana_match,
+                birth_date_matched: birth.parse::<Date>().ok() == Some(patient.facts.birth_date),
+            })
+        }
+        "patient_card" => Ok(IdentityCheck::PatientCard {
+            patient_number: input.card.clone().unwrap_or_default(),
+        }),
+        "" | "unconfirmed" => Ok(IdentityCheck::Unconfirmed),
+        _ => Err(FieldError::new("identity", "identity_method_unknown")),
+    }
+}
+
+async fn resolve_vial(
+    state: &AppState,
+    p: &Principal,
+    lots: &[Lot],
+    v: &VialIn,
+    today: Date,
+) -> Result<ResolvedVial, &'static str> {
+    let mut serial = opt(&v.serial).map(str::to_string);
+    let lot = if let Some(raw) = opt(&v.scan) {
+        let s = jousei_core::barcode::parse_scan(raw, today).map_err(|_| "care_scan_invalid")?;
+        let product = match (&s.gtin, &s.internal_product_id) {
+            (Some(g), _) => state
+                .store
+                .product_by_gtin(p.clinic.id, g)
+                .await
+                .map_err(|_| "care_scan_unknown")?,
+            (None, Some(code)) => state
+                .store
+                .product_by_code(p.clinic.id, code)
+                .await
+                .map_err(|_| "care_scan_unknown")?,
+            _ => None,
+        }
+        .ok_or("care_scan_unknown")?;
+        let number = s.lot.clone().ok_or("care_scan_no_lot")?;
+        if serial.is_none() {
+            serial = s.serial.clone();
+        }
+        lots.iter()
+            .find(|l| l.product_id == product.id && l.lot_number == number)
+            .cloned()
+            .ok_or("care_lot_unknown")?
+    } else if let Some(id) = opt(&v.lot_id) {
+        let id = Uuid::parse_str(id).map_err(|_| "care_lot_unknown")?;
+        lots.iter()
+            .find(|l| l.id == id)
+            .cloned()
+            .ok_or("care_lot_unknown")?
+    } else {
+        return Err("care_vial_empty");
+    };
+    let product = state
+        .store
+        .product(p.clinic.id, lot.product_id)
+        .await
+        .map_err(|_| "care_lot_unknown")?
+        .ok_or("care_lot_unknown")?;
+    let opened_at = match opt(&v.opened_at) {
+        Some(raw) => {
+            Some(parse_instant(raw, p, "opened_at").map_err(|_| "care_opened_at_invalid")?)
+        }
+        None => None,
+    };
+    let volume = match opt(&v.volume_ml) {
+        Some(raw) => Some(
+            Microlitres::parse_ml(raw, "volume_ml")
+                .ok()
+                .filter(|m| m.0 > 0)
+                .ok_or("care_volume_invalid")?,
+        ),
+        None => None,
+    };
+    Ok(ResolvedVial {
+        lot,
+        product,
+        serial,
+        opened_at,
+        volume,
+    })
+}
+
+/// Reads everything the check needs. Input that names nothing known is a
+/// 422 listing every problem (vials by position).
+pub async fn gather(
+    state: &AppState,
+    p: &Principal,
+    input: &CareIn,
+    at: Ts,
+) -> Result<Gathered, ApiError> {
+    p.require(Permission::Administer)?;
+    let clinic = p.clinic.id;
+    let mut errs: Vec<SubError> = Vec::new();
+    let field = |f: FieldError| SubError {
+        field: Some(f.field),
+        ..SubError::new(f.code)
+    };
+    let patient = match uuid_field(&input.patient_id, "patient_id", "care_patient_unknown") {
+        Ok(id) => state.store.patient(clinic, id).await?,
+        Err(_) => None,
+    };
+    if patient.is_none() {
+        errs.push(field(FieldError::new("patient_id", "care_patient_unknown")));
+    }
+    let route = Route::parse(input.route.trim());
+    if route.is_none() {
+        errs.push(field(FieldError::new("route", "plan_route_invalid")));
+    }
+    let location = match Uuid::parse_str(input.location_id.trim()) {
+        Ok(id) => state
+            .store
+            .locations(clinic)
+            .await?
+            .into_iter()
+            .find(|l| l.id == id),
+        Err(_) => None,
+    };
+    if location.is_none() {
+        errs.push(field(FieldError::new(
+            "location_id",
+            "care_location_unknown",
+        )));
+    }
+    let plan = match opt(&input.plan_id) {
+        Some(raw) => {
+            let found = match Uuid::parse_str(raw) {
+                Ok(id) => state.store.plan(clinic, id).await?,
+                Err(_) => None,
+            };
+            let ok = found
+                .as_ref()
+                .is_some_and(|pl| Some(pl.patient_id) == patient.as_ref().map(|p| p.id));
+            if !ok {
+                errs.push(field(FieldError::new("plan_id", "care_plan_unknown")));
+            }
+            found.filter(|_| ok)
+        }
+        None => None,
+    };
+    let appointment = match opt(&input.appointment_id) {
+        Some(raw) => {
+            let found = match Uuid::parse_str(raw) {
+                Ok(id) => state.store.appointment(clinic, id).await?,
+                Err(_) => None,
+            };
+            if found.is_none() {
+                errs.push(field(FieldError::new(
+                    "appointment_id",
+                    "care_appointment_unknown",
+                )));
+            }
+            found
+        }
+        None => None,
+    };
+    let today = clinic_today(p);
+    let lots = state.store.lots(clinic).await?;
+    let mut vials = Vec::new();
+    for (i, v) in input.vials.iter().enumerate() {
+        match resolve_vial(state, p, &lots, v, today).await {
+            Ok(r) => vials.push(r),
+            Err(code) => {
+                let mut s = SubError::new(code);
+                s.field = Some("vials");
+                s.args = vec![("position", (i + 1).to_string())];
+                errs.push(s);
+            }
+        }
+    }
+    let identity = match &patient {
+        Some(pt) => match identity_of(&input.identity, pt) {
+            Ok(i) => Some(i),
+            Err(f) => {
+                errs.push(field(f));
+                None
+            }
+        },
+        None => None,
+    };
+    let (Some(patient), Some(route), Some(location), Some(identity)) =
+        (patient, route, location, identity)
+    else {
+        return Err(invalid(errs));
+    };
+    if !errs.is_empty() {
+        return Err(invalid(errs));
+    }
+
+    // The patient's records.
+    let screenings = state.store.screenings(clinic, patient.id).await?;
+    let latest = state
+        .store
+        .questionnaire_responses(clinic, patient.id)
+        .await?
+        .into_iter()
+        .next()
+        .map(|r| r.fingerprint)
+        .unwrap_or_default();
+    let screening = screenings.first().map(|s| {
+        let facts = screening::ScreeningFacts {
+            answers_fingerprint: s.answers_fingerprint.clone(),
+            decided: s
+                .decision
+                .as_ref()
+                .map(|d| (d.facts.decision, d.decided_at.0, d.facts.valid_days)),
+        };
+        CareScreening::from_screening(
+            &facts,
+            &latest,
+            &s.findings,
+            s.decision.as_ref().and_then(|d| d.facts.conditions.clone()),
+        )
+    });
+    let templates: HashMap<Uuid, _> = state
+        .store
+        .consent_templates(clinic)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.body))
+        .collect();
+    let consents = state
+        .store
+        .consents(clinic, patient.id)
+        .await?
+        .into_iter()
+        .filter_map(|c| {
+            let body = templates.get(&c.template_id)?;
+            Some(CareConsent {
+                product_kind: body.product_kind,
+                route: body.route,
+                state: c.state,
+                first_explained_at: c.first_explained_at.0,
+                same_day_reason: c.same_day_reason.clone(),
+            })
+        })
+        .collect();
+    let care_plan = match &plan {
+        Some(pl) => {
+            let last = state
+                .store
+                .last_administration_of_plan(clinic, pl.id)
+                .await?;
+            let tz = crate::plan_ops::clinic_tz(p);
+            Some(CarePlan {
+                approved: pl
+                    .approval
+                    .as_ref()
+                    .is_some_and(|a| a.version == pl.version),
+                route: pl.facts.route,
+                components: pl
+                    .facts
+                    .components
+                    .iter()
+                    .map(|c| PlanComponent {
+                        product_code: c.product_code.clone(),
+                        share_percent: u32::from(c.share_percent),
+                    })
+                    .collect(),
+                min_interval_days: pl
+                    .facts
+                    .protocol
+                    .phases
+                    .iter()
+                    .map(|ph| ph.interval.min_days)
+                    .min()
+                    .map(|d| u32::try_from(d).unwrap_or(0))
+                    .unwrap_or(0),
+                last_administered_on: last.map(|t| crate::plan_ops::local_date(t, &tz)),
+            })
+        }
+        None => None,
+    };
+    // Stock at the chair's location, serials already used, excursions.
+    let stock = state.store.stock(clinic).await?;
+    let mut scanned = Vec::new();
+    for v in &vials {
+        let on_hand = stock
+            .iter()
+            .filter(|s| s.lot.id == v.lot.id && s.location_id == location.id)
+            .map(|s| s.vials)
+            .sum();
+        let already_used = match &v.serial {
+            Some(sr) => !state
+                .store
+                .used_serials(clinic, v.lot.id, std::slice::from_ref(sr))
+                .await?
+                .is_empty(),
+            None => false,
+        };
+        let open = state.store.open_excursions_of_lot(clinic, v.lot.id).await?;
+        scanned.push(ScannedVial {
+            product: VialProduct::from(&v.product.facts),
+            lot: VialLot {
+                number: v.lot.lot_number.clone(),
+                state: v.lot.state,
+                expiry: v.lot.expiry,
+                open_excursions: u32::try_from(open).unwrap_or(u32::MAX),
+                expires_soon_days: EXPIRES_SOON_DAYS,
+            },
+            serial: v.serial.clone(),
+            opened_at: v.opened_at.map(|t| t.0),
+            already_used,
+            on_hand,
+            volume: v.volume,
+        });
+    }
+    let facts = CareFacts {
+        at: at.0,
+        time_zone: p.clinic.time_zone.clone(),
+        patient: CarePatient {
+            id: patient.id,
+            number: patient.number.clone(),
+            received_human_derived: state
+                .store
+                .received_human_derived(clinic, patient.id)
+                .await?,
+        },
+        identity,
+        screening,
+        consents,
+        plan: care_plan,
+        appointment: appointment.as_ref().map(|a| CareAppointment {
+            patient_id: a.patient_id,
+            starts_at: a.starts_at.0,
+            status: care::AppointmentStatus::parse(a.status.as_str())
+                .unwrap_or(care::AppointmentStatus::Booked),
+        }),
+        route,
+        vials: scanned,
+    };
+    Ok(Gathered {
+        facts,
+        patient,
+        plan,
+        appointment_id: appointment.map(|a| a.id),
+        location_id: location.id,
+        vials,
+    })
+}
+
+fn invalid(errs: Vec<SubError>) -> ApiError {
+    let code = errs.first().map(|e| e.code).unwrap_or("validation_failed");
+    let mut e = ApiError::many(StatusCode::UNPROCESSABLE_ENTITY, code, errs);
+    if e.errors.len() == 1 {
+        e.field = e.errors[0].field;
+        e.args = e.errors[0].args.clone();
+    }
+    e
+}
+
+// ---------------------------------------------------------------------------------------------
+// The check
+
+/// A finding with its message in the asker's language.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingView {
+    #[serde(flatten)]
+    pub finding: Finding,
+    pub message: String,
+}
+
+/// The check's answer: every finding, and whether the dose may be recorded
+/// as things stand (no block; overrides still needed for the rest).
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckView {
+    pub at: Timestamp,
+    pub patient_id: Uuid,
+    pub patient_number: String,
+    pub patient_name: String,
+    pub blocked: bool,
+    /// Findings a physician must override before the dose is recorded.
+    pub overrides_needed: usize,
+    pub findings: Vec<FindingView>,
+    pub vials: Vec<VialView>,
+}
+
+/// A vial as resolved.
+#[derive(Debug, Clone, Serialize)]
+pub struct VialView {
+    pub lot_id: Uuid,
+    pub lot_number: String,
+    pub expiry: Date,
+    pub lot_state: String,
+    pub product_code: String,
+    pub product_name: String,
+    pub serial: Option<String>,
+    pub volume: Option<Microlitres>,
+}
+
+/// A finding's message: route, kind and screening-finding parameters are
+/// shown in words.
+pub fn finding_message(i18n: &I18n, locale: Locale, f: &Finding) -> String {
+    let args: Vec<(&str, String)> = f
+        .params
+        .iter()
+        .map(|(k, v)| {
+            let shown = match k.as_str() {
+                "route" | "plan_route" => i18n.t(locale, &format!("route-{v}")),
+                "finding" => i18n.t(locale, &format!("pui-finding-{v}")),
+                "kind" => i18n.t(locale, &format!("kind-{v}")),
+                _ => v.clone(),
+            };
+            (k.as_str(), shown)
+        })
+        .collect();
+    i18n.t_args(locale, &f.code.message_key(), &args)
+}
+
+pub fn check_view(state: &AppState, locale: Locale, g: &Gathered, out: &CheckOutcome) -> CheckView {
+    CheckView {
+        at: g.facts.at,
+        patient_id: g.patient.id,
+        patient_number: g.patient.number.clone(),
+        patient_name: g.patient.facts.name.clone(),
+        blocked: out.is_blocked(),
+        overrides_needed: out.of(Severity::Override).count(),
+        findings: out
+            .findings
+            .iter()
+            .map(|f| FindingView {
+                message: finding_message(&state.i18n, locale, f),
+                finding: f.clone(),
+            })
+            .collect(),
+        vials: g
+            .vials
+            .iter()
+            .map(|v| VialView {
+                lot_id: v.lot.id,
+                lot_number: v.lot.lot_number.clone(),
+                expiry: v.lot.expiry,
+                lot_state: v.lot.state.as_str().to_string(),
+                product_code: v.product.facts.code.clone(),
+                product_name: v.product.facts.name.clone(),
+                serial: v.serial.clone(),
+                volume: v.volume,
+            })
+            .collect(),
+    }
+}
+
+/// Runs the check now (nothing is written; the read is audited).
+pub async fn check(
+    state: &AppState,
+    p: &Principal,
+    locale: Locale,
+    input: &CareIn,
+) -> Result<CheckView, ApiError> {
+    let g = gather(state, p, input, Ts::now()).await?;
+    note_read(state, p, g.patient.id, "care_check").await?;
+    let out = care::check(&g.facts);
+    Ok(check_view(state, locale, &g, &out))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recording
+
+/// Who decides the overrides: the person recording when a physician, else
+/// the physician who co-signs with their login and password.
+async fn override_physician(
+    state: &AppState,
+    p: &Principal,
+    input: &RecordIn,
+) -> Result<Uuid, ApiError> {
+    if p.can(Permission::Override) {
+        return Ok(p.user.id);
+    }
+    let (Some(login), Some(password)) =
+        (opt(&input.physician_login), opt(&input.physician_password))
+    else {
+        return Err(
+            ApiError::new(StatusCode::FORBIDDEN, "override_physician_required")
+                .with_field("physician_login"),
+        );
+    };
+    let refused = || {
+        ApiError::new(StatusCode::FORBIDDEN, "override_physician_invalid")
+            .with_field("physician_login")
+    };
+    let Some(creds) = state.store.user_credentials(login).await? else {
+        let _ = verify_password_async(password.to_string(), crate::auth::dummy_hash().to_string())
+            .await;
+        return Err(refused());
+    };
+    if !verify_password_async(password.to_string(), creds.password_hash.clone()).await {
+        return Err(refused());
+    }
+    let grants = state.store.grants_of_user(creds.user.id).await?;
+    let physician_here = creds.user.active
+        && grants
+            .iter()
+            .any(|g| g.clinic.id == p.clinic.id && g.role.permits(Permission::Override));
+    if !physician_here {
+        return Err(refused());
+    }
+    Ok(creds.user.id)
+}
+
+/// Why a dose cannot be recorded: 409 `care_refused` with every refusal.
+fn refused(
+    state: &AppState,
+    locale: Locale,
+    outcome: &CheckOutcome,
+    r: &[care::Refusal],
+) -> ApiError {
+    let errors = r
+        .iter()
+        .map(|x| {
+            let finding = outcome
+                .findings
+                .iter()
+                .find(|f| f.code == x.finding && f.subject == x.subject);
+            let mut s = SubError::new(x.code.as_str());
+            s.args = vec![
+                ("finding", x.finding.as_str().to_string()),
+                (
+                    "detail",
+                    finding
+                        .map(|f| finding_message(&state.i18n, locale, f))
+                        .unwrap_or_default(),
+                ),
+            ];
+            s
+        })
+        .collect();
+    ApiError::many(StatusCode::CONFLICT, "care_refused", errors)
+}
+
+fn sites_of(input: &RecordIn) -> Result<Option<InjectionSites>, FieldError> {
+    match opt(&input.site_count) {
+        None => Ok(None),
+        Some(raw) => {
+            let count = raw
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=200).contains(n))
+                .ok_or_else(|| FieldError::new("site_count", "plan_sites_required"))?;
+            Ok(Some(InjectionSites {
+                count,
+                areas: input
+                    .site_areas
+                    .iter()
+                    .map(|a| a.trim().to_string())
+                    .filter(|a| !a.is_empty())
+                    .collect(),
+            }))
+        }
+    }
+}
+
+fn text(raw: &Option<String>, field: &'static str) -> Result<Option<String>, FieldError> {
+    match opt(raw) {
+        Some(s) if s.chars().count() > 4000 => Err(FieldError::new(field, "field_too_long")),
+        Some(s) => Ok(Some(s.to_string())),
+        None => Ok(None),
+    }
+}
+
+/// Records a dose: the facts are gathered and checked again now, the
+/// overrides must cover every overridable finding (decided by a physician
+/// with a written reason), then the store's transaction takes the vials
+/// out of stock and writes the record and its audit entry.
+pub async fn record(
+    state: &AppState,
+    p: &Principal,
+    locale: Locale,
+    input: &RecordIn,
+) -> Result<Administration, ApiError> {
+    p.require(Permission::Administer)?;
+    let now = Ts::now();
+    let mut ferrs = Vec::new();
+    let started_at = match opt(&input.started_at) {
+        Some(raw) => parse_instant(raw, p, "started_at")
+            .map_err(|e| ferrs.push(e))
+            .ok(),
+        None => Some(now),
+    };
+    let ended_at = match opt(&input.ended_at) {
+        Some(raw) => parse_instant(raw, p, "ended_at")
+            .map_err(|e| ferrs.push(e))
+            .ok(),
+        None => None,
+    };
+    if let (Some(s), Some(e)) = (started_at, ended_at)
+        && e.0 < s.0
+    {
+        ferrs.push(FieldError::new("ended_at", "care_end_before_start"));
+    }
+    if started_at.is_some_and(|s| s.0 > now.0) {
+        ferrs.push(FieldError::new("started_at", "care_start_in_future"));
+    }
+    let sites = sites_of(input).map_err(|e| ferrs.push(e)).ok().flatten();
+    let observations = text(&input.observations, "observations")
+        .map_err(|e| ferrs.push(e))
+        .ok()
+        .flatten();
+    let reactions = text(&input.reactions, "reactions")
+        .map_err(|e| ferrs.push(e))
+        .ok()
+        .flatten();
+    if let Some(v) = input.verified_by {
+        let known = state
+            .store
+            .users_in_clinic(p.clinic.id)
+            .await?
+            .iter()
+            .any(|(u, _)| u.id == v);
+        if !known {
+            ferrs.push(FieldError::new("verified_by", "care_verifier_unknown"));
+        } else if v == p.user.id {
+            ferrs.push(FieldError::new("verified_by", "care_verifier_is_recorder"));
+        }
+    }
+    if !ferrs.is_empty() {
+        return Err(ApiError::fields(ferrs));
+    }
+    let started_at = started_at.unwrap_or(now);
+    let g = gather(state, p, &input.care, started_at).await?;
+    if g.vials.iter().any(|v| v.volume.is_none()) {
+        return Err(ApiError::fields(vec![FieldError::new(
+            "vials",
+            "care_volume_required",
+        )]));
+    }
+    let outcome = care::check(&g.facts);
+    let physician = if input.overrides.is_empty() {
+        p.user.id
+    } else {
+        override_physician(state, p, input).await?
+    };
+    let mut overrides = Vec::new();
+    for o in &input.overrides {
+        let Some(code) = care::CheckCode::parse(o.code.trim()) else {
+            return Err(
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "override_not_applicable")
+                    .with_arg("finding", o.code.trim()),
+            );
+        };
+        let subject: Option<Subject> = match &o.subject {
+            None | Some(serde_json::Value::Null) => None,
+            Some(v) => Some(serde_json::from_value(v.clone()).map_err(|_| {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "override_not_applicable")
+                    .with_arg("finding", code.as_str())
+            })?),
+        };
+        overrides.push(Override {
+            code,
+            subject,
+            physician_id: physician,
+            reason: o.reason.clone(),
+        });
+    }
+    let accepted = outcome
+        .may_proceed(&overrides)
+        .map_err(|r| refused(state, locale, &outcome, &r))?;
+    let human_derived = g.facts.vials.iter().any(|v| v.product.human_derived());
+    let first_human = human_derived && !g.facts.patient.received_human_derived;
+    if first_human && !input.blood_donation_notice_given {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "blood_donation_notice_required",
+        )
+        .with_field("blood_donation_notice_given"));
+    }
+    let new = NewAdministration {
+        patient_id: g.patient.id,
+        plan_id: g.plan.as_ref().map(|pl| pl.id),
+        plan_version: g.plan.as_ref().map(|pl| pl.version),
+        appointment_id: g.appointment_id,
+        route: g.facts.route,
+        location_id: g.location_id,
+        vials: g
+            .vials
+            .iter()
+            .map(|v| NewVialUse {
+                lot_id: v.lot.id,
+                serial: v.serial.clone(),
+                opened_at: v.opened_at,
+                volume: v.volume.unwrap_or(Microlitres(0)),
+            })
+            .collect(),
+        sites,
+        administered_by: p.user.id,
+        verified_by: input.verified_by,
+        started_at,
+        ended_at,
+        observations,
+        reactions,
+        identity: serde_json::to_value(&g.facts.identity).map_err(ApiError::internal)?,
+        check: serde_json::to_value(&outcome).map_err(ApiError::internal)?,
+        overrides: serde_json::to_value(&accepted).map_err(ApiError::internal)?,
+        human_derived,
+        blood_donation_notice: first_human.then(|| BLOOD_DONATION_NOTICE_JA.to_string()),
+    };
+    Ok(state
+        .store
+        .record_administration(&p.actor(), p.clinic.id, &new)
+        .await?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading, correcting, voiding
+
+/// An administration with its versions.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdministrationDetail {
+    #[serde(flatten)]
+    pub administration: Administration,
+    pub versions: Vec<AdministrationVersion>,
+}
+
+pub async fn administration(
+    state: &AppState,
+    p: &Principal,
+    id: Uuid,
+) -> Result<AdministrationDetail, ApiError> {
+    p.require(Permission::PatientRead)?;
+    let a = state
+        .store
+        .administration(p.clinic.id, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let versions = state.store.administration_versions(p.clinic.id, id).await?;
+    note_read(state, p, a.patient_id, "administration").await?;
+    Ok(AdministrationDetail {
+        administration: a,
+        versions,
+    })
+}
+
+pub async fn administrations_of_patient(
+    state: &AppState,
+    p: &Principal,
+    patient_id: Uuid,
+) -> Result<Vec<Administration>, ApiError> {
+    p.require(Permission::PatientRead)?;
+    if state
+        .store
+        .patient(p.clinic.id, patient_id)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::not_found());
+    }
+    let list = state
+        .store
+        .administrations_of_patient(p.clinic.id, patient_id)
+        .await?;
+    note_read(state, p, patient_id, "administration").await?;
+    Ok(list)
+}
+
+/// A correction as typed: the details that may change, and why.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct CorrectionIn {
+    /// The version being corrected (must be the current one).
+    pub version: i64,
+    pub reason: String,
+    pub verified_by: Option<Uuid>,
+    pub site_count: Option<String>,
+    pub site_areas: Vec<String>,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub observations: Option<String>,
+    pub reactions: Option<String>,
+}
+
+fn reason_of(raw: &str) -> Result<String, FieldError> {
+    let r = raw.trim();
+    if r.is_empty() {
+        return Err(FieldError::new("reason", "reason_required"));
+    }
+    if r.chars().count() > 2000 {
+        return Err(FieldError::new("reason", "field_too_long"));
+    }
+    Ok(r.to_string())
+}
+
+pub async fn correct(
+    state: &AppState,
+    p: &Principal,
+    id: Uuid,
+    input: &CorrectionIn,
+) -> Result<Administration, ApiError> {
+    p.require(Permission::Administer)?;
+    let current = state
+        .store
+        .administration(p.clinic.id, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let mut errs = Vec::new();
+    let reason = reason_of(&input.reason).map_err(|e| errs.push(e)).ok();
+    let as_record = RecordIn {
+        site_count: input.site_count.clone(),
+        site_areas: input.site_areas.clone(),
+        ..Default::default()
+    };
+    let sites = sites_of(&as_record)
+        .map_err(|e| errs.push(e))
+        .ok()
+        .flatten();
+    let started_at = match opt(&input.started_at) {
+        Some(raw) => parse_instant(raw, p, "started_at")
+            .map_err(|e| errs.push(e))
+            .ok(),
+        None => Some(current.details.started_at),
+    };
+    let ended_at = match opt(&input.ended_at) {
+        Some(raw) => parse_instant(raw, p, "ended_at")
+            .map_err(|e| errs.push(e))
+            .ok(),
+        None => None,
+    };
+    if let (Some(s), Some(e)) = (started_at, ended_at)
+        && e.0 < s.0
+    {
+        errs.push(FieldError::new("ended_at", "care_end_before_start"));
+    }
+    let observations = text(&input.observations, "observations")
+        .map_err(|e| errs.push(e))
+        .ok()
+        .flatten();
+    let reactions = text(&input.reactions, "reactions")
+        .map_err(|e| errs.push(e))
+        .ok()
+        .flatten();
+    let (Some(reason), Some(started_at)) = (reason, started_at) else {
+        return Err(ApiError::fields(errs));
+    };
+    if !errs.is_empty() {
+        return Err(ApiError::fields(errs));
+    }
+    let details = AdministrationDetails {
+        sites,
+        verified_by: input.verified_by,
+        started_at,
+        ended_at,
+        observations,
+        reactions,
+    };
+    Ok(state
+        .store
+        .correct_administration(
+            &p.actor(),
+            p.clinic.id,
+            id,
+            input.version,
+            &details,
+            &reason,
+        )
+        .await?)
+}
+
+pub async fn void(
+    state: &AppState,
+    p: &Principal,
+    id: Uuid,
+    reason: &str,
+) -> Result<Administration, ApiError> {
+    p.require(Permission::Administer)?;
+    let reason = reason_of(reason).map_err(|e| ApiError::fields(vec![e]))?;
+    Ok(state
+        .store
+        .void_administration(&p.actor(), p.clinic.id, id, &reason)
+        .await?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lookback
+
+/// What a lookback starts from.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
+#[serde(default)]
+pub struct LookbackIn {
+    /// A lot number (with `product`, a product code, when several
+    /// products have lots of that number).
+    pub lot: Option<String>,
+    pub product: Option<String>,
+    pub lot_id: Option<Uuid>,
+    pub patient_id: Option<Uuid>,
+    pub patient_number: Option<String>,
+}
+
+/// The lookback's answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Lookback {
+    /// `lot` or `patient`.
+    pub from: &'static str,
+    /// The lots searched (from a lot), or received (from a patient).
+    pub lots: Vec<LotRef>,
+    /// Distinct patients reached.
+    pub patient_count: usize,
+    pub administrations: Vec<LookbackRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LotRef {
+    pub lot_id: Uuid,
+    pub lot_number: String,
+    pub product_code: String,
+}
+
+/// Lookback both ways (audited: who looked, from what, how many patients).
+pub async fn lookback(
+    state: &AppState,
+    p: &Principal,
+    input: &LookbackIn,
+) -> Result<Lookback, ApiError> {
+    p.require(Permission::SafetyRead)?;
+    p.require(Permission::PatientRead)?;
+    let clinic = p.clinic.id;
+    let (from, rows, lots) = if input.lot.is_some() || input.lot_id.is_some() {
+        let all = state.store.lots(clinic).await?;
+        let product = opt(&input.product).map(str::to_string);
+        let lot_no = opt(&input.lot).map(str::to_string);
+        let found: Vec<Lot> = all
+            .into_iter()
+            .filter(|l| match input.lot_id {
+                Some(id) => l.id == id,
+                None => {
+                    Some(&l.lot_number) == lot_no.as_ref()
+                        && product.as_ref().is_none_or(|c| &l.product_code == c)
+                }
+            })
+            .collect();
+        if found.is_empty() {
+            return Err(
+                ApiError::new(StatusCode::NOT_FOUND, "lookback_lot_unknown").with_field("lot")
+            );
+        }
+        let ids: Vec<Uuid> = found.iter().map(|l| l.id).collect();
+        let rows = state.store.lookback_lots(clinic, &ids).await?;
+        (
+            "lot",
+            rows,
+            found
+                .iter()
+                .map(|l| LotRef {
+                    lot_id: l.id,
+                    lot_number: l.lot_number.clone(),
+                    product_code: l.product_code.clone(),
+                })
+                .collect::<Vec<_>>(),
+        )
+    } else {
+        let patient = match (input.patient_id, opt(&input.patient_number)) {
+            (Some(id), _) => state.store.patient(clinic, id).await?,
+            (None, Some(n)) => state
+                .store
+                .search_patients(
+                    clinic,
+                    &jousei_store::patient::PatientSearch {
+                        number: Some(n.to_string()),
+                        limit: 5,
+                        ..Default::default()
+                    },
+                )
+                .await?
+                .into_iter()
+                .find(|pt| pt.number == n),
+            (None, None) => {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "lookback_subject_required",
+                ));
+            }
+        };
+        let Some(patient) = patient else {
+            return Err(
+                ApiError::new(StatusCode::NOT_FOUND, "lookback_patient_unknown")
+                    .with_field("patient_number"),
+            );
+        };
+        let rows = state.store.lookback_patient(clinic, patient.id).await?;
+        let mut lots: Vec<LotRef> = Vec::new();
+        for r in &rows {
+            if !lots.iter().any(|l| l.lot_id == r.lot_id) {
+                lots.push(LotRef {
+                    lot_id: r.lot_id,
+                    lot_number: r.lot_number.clone(),
+                    product_code: r.product_code.clone(),
+                });
+            }
+        }
+        ("patient", rows, lots)
+    };
+    let mut patients: Vec<Uuid> = rows.iter().map(|r| r.patient_id).collect();
+    patients.sort_unstable();
+    patients.dedup();
+    state
+        .store
+        .note(
+            &p.actor(),
+            &jousei_store::AuditNote {
+                clinic_id: Some(clinic),
+                action: "lookback".into(),
+                entity_kind: "lookback".into(),
+                entity_id: None,
+                changes: serde_json::json!({
+                    "from": from,
+                    "lots": lots.iter().map(|l| l.lot_id.to_string()).collect::<Vec<_>>(),
+                    "patients": patients.iter().map(Uuid::to_string).collect::<Vec<_>>(),
+                }),
+            },
+        )
+        .await?;
+    Ok(Lookback {
+        from,
+        lots,
+        patient_count: patients.len(),
+        administrations: rows,
+    })
+}
