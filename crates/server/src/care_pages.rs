@@ -495,7 +495,12 @@ async fn chair_submit(
         ),
         Err(e) => {
             let status = e.status;
-            let errs = page_problem(&state, &ctx, e)?;
+            // A refused co-signature belongs next to the physician's login.
+            let errs = if e.code.starts_with("override_physician_") {
+                Problems::from_error(&state.i18n, ctx.locale, &e)
+            } else {
+                page_problem(&state, &ctx, e)?
+            };
             chair_with(&state, &p, &ctx, f, errs, checked, status).await
         }
     }

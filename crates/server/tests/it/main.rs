@@ -15,6 +15,7 @@ mod tests_api;
 mod tests_auth;
 mod tests_barcode;
 mod tests_care_api;
+mod tests_care_ui;
 mod tests_coldchain_ui;
 mod tests_patients_api;
 mod tests_patients_ui;

@@ -1,0 +1,208 @@
+//! The chair-side pages: a nurse scans a recalled vial and is stopped
+//! (the record button disabled, the reason in words), scans the blend's
+//! two vials, records with the blood-donation notice, is asked for a
+//! physician's decision on the next dose the same day, records it with a
+//! physician's co-signature; the record page, a correction, a void; the
+//! lookback page both ways.
+
+use crate::tests_care_api::{Chair, chair};
+use crate::*;
+
+fn label(c: &Chair, name: &str, product: &str) -> String {
+    let (_, number) = c.lot(name);
+    format!("(92){product}(10){number}")
+}
+
+fn form<'a>(
+    c: &'a Chair,
+    csrf: &'a str,
+    vials: &'a [(String, &'a str)],
+    action: &'a str,
+) -> Vec<(&'a str, String)> {
+    let mut f = vec![
+        ("csrf", csrf.to_string()),
+        ("patient_number", c.hanako_number.clone()),
+        ("identity_method", "name_and_birth_date".into()),
+        ("identity_name", "山田 花子".into()),
+        ("identity_birth_date", "1978-05-14".into()),
+        ("plan_id", c.plan.clone()),
+        ("route", "iv_drip".into()),
+        ("location_id", c.location.clone()),
+        ("action", action.into()),
+    ];
+    for (scan, ml) in vials {
+        f.push(("vial_scan", scan.clone()));
+        f.push(("vial_volume", (*ml).to_string()));
+        f.push(("vial_opened", String::new()));
+    }
+    f
+}
+
+async fn post(b: &Browser, path: &str, f: &[(&str, String)]) -> reqwest::Response {
+    let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    b.post_form(path, &f).await
+}
+
+#[tokio::test]
+async fn a_nurse_is_stopped_records_a_blend_and_a_physician_co_signs_an_override() {
+    let app = spawn_app().await;
+    let c = chair(&app).await;
+    let nurse = app.signed_in("nurse", "ja").await;
+    let (st, html) = nurse.page("/chair").await;
+    assert_eq!(st, 200);
+    let csrf = csrf_of(&html);
+
+    // A recalled vial: stopped, the lot named, the record button disabled.
+    let vials = [(label(&c, "recalled", "DP-CM-10"), "5")];
+    let r = post(&nurse, "/chair", &form(&c, &csrf, &vials, "check")).await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("data-testid=\"finding-lot_recalled\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("DP-R9") && html.contains("回収"),
+        "the reason in Japanese"
+    );
+    assert!(html.contains("data-testid=\"chair-record\" disabled"));
+    // Recording anyway is refused and nothing is written.
+    let r = post(&nurse, "/chair", &form(&c, &csrf, &vials, "record")).await;
+    assert_eq!(r.status(), 409);
+    let (_, list) = c
+        .nurse
+        .get(&format!("/api/v1/patients/{}/administrations", c.s.hanako))
+        .await;
+    assert_eq!(list, serde_json::json!([]));
+
+    // The blend's two vials: the check passes; the notice must be recorded.
+    let blend = [
+        (label(&c, "dp", "DP-CM-10"), "5"),
+        (label(&c, "uc", "UC-CM-05"), "5"),
+    ];
+    let r = post(&nurse, "/chair", &form(&c, &csrf, &blend, "check")).await;
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("data-testid=\"finding-blood_donation_notice\""),
+        "{html}"
+    );
+    assert!(!html.contains("data-testid=\"chair-record\" disabled"));
+    let r = post(&nurse, "/chair", &form(&c, &csrf, &blend, "record")).await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("data-testid=\"error-blood_donation_notice_given\"")
+    );
+    let mut f = form(&c, &csrf, &blend, "record");
+    f.push(("blood_donation_notice_given", "1".into()));
+    f.push(("observations", "血圧 118/76、気分不良なし".into()));
+    let r = post(&nurse, "/chair", &f).await;
+    assert_eq!(r.status(), 303);
+    let loc = location(&r);
+    assert!(loc.ends_with("?done=recorded"), "{loc}");
+    let (st, html) = nurse.page(&loc).await;
+    assert_eq!(st, 200);
+    assert!(html.contains("DP-A1") && html.contains("UC-B1") && html.contains("5 mL"));
+    assert!(html.contains("data-testid=\"adm-notice\""));
+
+    // The same day again: a physician's decision is needed; the nurse gets
+    // the physician to co-sign.
+    let r = post(&nurse, "/chair", &form(&c, &csrf, &blend, "check")).await;
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("data-testid=\"override-interval_too_short\""),
+        "{html}"
+    );
+    assert!(html.contains("data-testid=\"cosign-login\""));
+    let mut f = form(&c, &csrf, &blend, "record");
+    f.push(("override_code", "interval_too_short".into()));
+    f.push(("override_subject", String::new()));
+    f.push((
+        "override_reason",
+        "初回投与が点滴漏れで不十分だったため医師判断で追加".into(),
+    ));
+    let r = post(&nurse, "/chair", &f).await;
+    assert_eq!(r.status(), 403);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("data-testid=\"error-physician_login\"")
+    );
+    f.push(("physician_login", "physician".into()));
+    f.push(("physician_password", PASSWORD.into()));
+    let r = post(&nurse, "/chair", &f).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let second = location(&r);
+    let (_, html) = nurse.page(&second).await;
+    assert!(html.contains("data-testid=\"adm-overrides\"") && html.contains("点滴漏れ"));
+
+    // A correction, then a void with its reason.
+    let id = second
+        .trim_start_matches("/chair/administrations/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = post(
+        &nurse,
+        &format!("/chair/administrations/{id}/correct"),
+        &[
+            ("csrf", csrf.clone()),
+            ("version", "1".into()),
+            ("reactions", "穿刺部に軽度の内出血".into()),
+            ("reason", "".into()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let r = post(
+        &nurse,
+        &format!("/chair/administrations/{id}/correct"),
+        &[
+            ("csrf", csrf.clone()),
+            ("version", "1".into()),
+            ("reactions", "穿刺部に軽度の内出血".into()),
+            ("reason", "反応の記載漏れ".into()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let (_, html) = nurse.page(&format!("/chair/administrations/{id}")).await;
+    assert!(html.contains("v2") && html.contains("反応の記載漏れ"));
+    let r = post(
+        &nurse,
+        &format!("/chair/administrations/{id}/void"),
+        &[
+            ("csrf", csrf.clone()),
+            ("void_reason", "別患者の記録と取り違え".into()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let (_, html) = nurse.page(&format!("/chair/administrations/{id}")).await;
+    assert!(html.contains("data-testid=\"adm-voided\""));
+
+    // Lookback from the UC lot and from the patient.
+    let (st, html) = nurse.page("/safety/lookback?lot=UC-B1").await;
+    assert_eq!(st, 200);
+    assert!(html.contains("山田 花子") && html.contains("data-testid=\"lookback-row\""));
+    assert_eq!(html.matches("data-testid=\"lookback-row\"").count(), 2);
+    let (_, html) = nurse
+        .page(&format!(
+            "/safety/lookback?patient_number={}",
+            c.hanako_number
+        ))
+        .await;
+    assert!(html.contains("DP-A1") && html.contains("UC-B1"));
+    let (st, html) = nurse.page("/safety/lookback?lot=NOPE").await;
+    assert_eq!(st, 404);
+    assert!(html.contains("data-testid=\"error-lot\""));
+
+    // A coordinator cannot open the chair.
+    let co = app.signed_in("coordinator", "en").await;
+    let (st, _) = co.page("/chair").await;
+    assert_eq!(st, 403);
+}
