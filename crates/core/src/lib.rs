@@ -15,5 +15,6 @@ pub mod password;
 pub mod patient;
 pub mod plan;
 pub mod role;
+pub mod safety;
 pub mod supply;
 pub mod text;

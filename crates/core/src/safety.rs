@@ -1,0 +1,632 @@
+//! Adverse events and recalls: the codes, the checks of a report as typed,
+//! the reporting deadline, the follow-up tasks, which administrations to
+//! suggest as involved, and a recall's progress. Pure: no I/O.
+//!
+//! Deadlines follow `regulatory.md` §5.1 (施行規則35条) for products under
+//! the regenerative-medicine act: death or a case that may lead to death
+//! within 7 days, other serious cases within 15 days, counted from the day
+//! the clinic learned of the event. For unapproved conditioned medium and
+//! exosomes no fixed deadline was found (§5.2); the clinic's policy
+//! applies, by default the same 7 and 15 days.
+
+use jiff::civil::Date;
+use jiff::{SignedDuration, Span, Timestamp};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::code_enum;
+use crate::error::FieldError;
+
+code_enum! {
+    /// What happened.
+    pub enum AeCategory {
+        LocalPain => "local_pain",
+        Bruising => "bruising",
+        Swelling => "swelling",
+        NerveInjury => "nerve_injury",
+        Fever => "fever",
+        AllergicReaction => "allergic_reaction",
+        Anaphylaxis => "anaphylaxis",
+        Infection => "infection",
+        Sepsis => "sepsis",
+        Other => "other",
+    }
+}
+
+code_enum! {
+    /// How intense it is.
+    pub enum AeSeverity {
+        Mild => "mild",
+        Moderate => "moderate",
+        Severe => "severe",
+    }
+}
+
+code_enum! {
+    /// The seriousness criteria (ICH E2A).
+    pub enum Seriousness {
+        Death => "death",
+        LifeThreatening => "life_threatening",
+        Hospitalisation => "hospitalisation",
+        Disability => "disability",
+        CongenitalAnomaly => "congenital_anomaly",
+        OtherImportant => "other_important",
+    }
+}
+
+code_enum! {
+    /// Causality, WHO-UMC categories (assessed by a physician).
+    pub enum Causality {
+        Certain => "certain",
+        Probable => "probable",
+        Possible => "possible",
+        Unlikely => "unlikely",
+        Conditional => "conditional",
+        Unassessable => "unassessable",
+    }
+}
+
+code_enum! {
+    /// Where the patient stands.
+    pub enum AeOutcome {
+        Recovered => "recovered",
+        Recovering => "recovering",
+        NotRecovered => "not_recovered",
+        RecoveredWithSequelae => "recovered_with_sequelae",
+        Fatal => "fatal",
+        Unknown => "unknown",
+    }
+}
+
+/// An adverse event as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdverseEventFacts {
+    pub onset_at: Timestamp,
+    /// When the clinic learned of it (the deadline counts from this day).
+    pub aware_at: Timestamp,
+    pub description: String,
+    pub category: AeCategory,
+    pub severity: AeSeverity,
+    /// Empty: not serious.
+    pub seriousness: Vec<Seriousness>,
+    /// None until a physician assesses it.
+    pub causality: Option<Causality>,
+    pub outcome: AeOutcome,
+    pub action_taken: Option<String>,
+    /// The doses involved (their lots follow from them).
+    pub administration_ids: Vec<Uuid>,
+}
+
+impl AdverseEventFacts {
+    pub fn is_serious(&self) -> bool {
+        !self.seriousness.is_empty()
+    }
+}
+
+/// A report as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawAdverseEvent {
+    pub onset_at: String,
+    pub aware_at: String,
+    pub description: String,
+    pub category: String,
+    pub severity: String,
+    pub seriousness: Vec<String>,
+    pub causality: Option<String>,
+    pub outcome: String,
+    pub action_taken: Option<String>,
+    pub administration_ids: Vec<String>,
+}
+
+/// The longest description or action text, in characters.
+pub const TEXT_MAX: usize = 4000;
+
+impl RawAdverseEvent {
+    /// Checks every field and reports every problem. Instants are RFC 3339
+    /// (the caller turns local input into that); neither may be after
+    /// `now`, and the clinic cannot learn of an event before it began.
+    pub fn parse(&self, now: Timestamp) -> Result<AdverseEventFacts, Vec<FieldError>> {
+        let mut errs = Vec::new();
+        let instant = |raw: &str, field: &'static str, errs: &mut Vec<FieldError>| match raw
+            .trim()
+            .parse::<Timestamp>(
+        ) {
+            Ok(t) if t > now => {
+                errs.push(FieldError::new(field, "ae_in_future"));
+                None
+            }
+            Ok(t) => Some(t),
+            Err(_) => {
+                errs.push(FieldError::new(field, "datetime_invalid"));
+                None
+            }
+        };
+        let onset = instant(&self.onset_at, "onset_at", &mut errs);
+        let aware = if self.aware_at.trim().is_empty() {
+            Some(now)
+        } else {
+            instant(&self.aware_at, "aware_at", &mut errs)
+        };
+        if let (Some(o), Some(a)) = (onset, aware)
+            && a < o
+        {
+            errs.push(FieldError::new("aware_at", "ae_aware_before_onset"));
+        }
+        let description = self.description.trim();
+        if description.is_empty() {
+            errs.push(FieldError::new("description", "field_required"));
+        } else if description.chars().count() > TEXT_MAX {
+            errs.push(FieldError::new("description", "field_too_long"));
+        }
+        let category = AeCategory::parse(&self.category);
+        if category.is_none() {
+            errs.push(FieldError::new("category", "ae_category_invalid"));
+        }
+        let severity = AeSeverity::parse(&self.severity);
+        if severity.is_none() {
+            errs.push(FieldError::new("severity", "ae_severity_invalid"));
+        }
+        let mut seriousness = Vec::new();
+        for s in &self.seriousness {
+            match Seriousness::parse(s) {
+                Some(x) if !seriousness.contains(&x) => seriousness.push(x),
+                Some(_) => {}
+                None => errs.push(FieldError::new("seriousness", "ae_seriousness_invalid")),
+            }
+        }
+        seriousness.sort();
+        let causality = match self.causality.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(c) => match Causality::parse(c) {
+                Some(c) => Some(c),
+                None => {
+                    errs.push(FieldError::new("causality", "ae_causality_invalid"));
+                    None
+                }
+            },
+        };
+        let outcome = AeOutcome::parse(&self.outcome);
+        match outcome {
+            None => errs.push(FieldError::new("outcome", "ae_outcome_invalid")),
+            Some(AeOutcome::Fatal) if !seriousness.contains(&Seriousness::Death) => {
+                errs.push(FieldError::new("seriousness", "ae_fatal_needs_death"));
+            }
+            _ => {}
+        }
+        if category == Some(AeCategory::Anaphylaxis) && severity == Some(AeSeverity::Mild) {
+            errs.push(FieldError::new("severity", "ae_anaphylaxis_not_mild"));
+        }
+        let action_taken = match self.action_taken.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(a) if a.chars().count() > TEXT_MAX => {
+                errs.push(FieldError::new("action_taken", "field_too_long"));
+                None
+            }
+            Some(a) => Some(a.to_string()),
+        };
+        let mut administration_ids = Vec::new();
+        for raw in &self.administration_ids {
+            match Uuid::parse_str(raw.trim()) {
+                Ok(id) if !administration_ids.contains(&id) => administration_ids.push(id),
+                Ok(_) => {}
+                Err(_) => errs.push(FieldError::new(
+                    "administration_ids",
+                    "ae_administration_unknown",
+                )),
+            }
+        }
+        match (onset, aware, category, severity, outcome) {
+            (Some(onset_at), Some(aware_at), Some(category), Some(severity), Some(outcome))
+                if errs.is_empty() =>
+            {
+                Ok(AdverseEventFacts {
+                    onset_at,
+                    aware_at,
+                    description: description.to_string(),
+                    category,
+                    severity,
+                    seriousness,
+                    causality,
+                    outcome,
+                    action_taken,
+                    administration_ids,
+                })
+            }
+            _ => Err(errs),
+        }
+    }
+}
+
+/// The clinic's reporting policy: days from learning of a serious event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportingPolicy {
+    /// Death, or a case that may lead to death.
+    pub death_days: u32,
+    /// Other serious cases.
+    pub serious_days: u32,
+}
+
+impl Default for ReportingPolicy {
+    /// The regenerative-medicine act's 7 and 15 days.
+    fn default() -> Self {
+        ReportingPolicy {
+            death_days: 7,
+            serious_days: 15,
+        }
+    }
+}
+
+code_enum! {
+    /// Which deadline applies.
+    pub enum DeadlineKind {
+        /// Death or life-threatening.
+        Urgent => "urgent",
+        /// Other serious.
+        Serious => "serious",
+    }
+}
+
+/// The day a report is due (inclusive: due on that day, overdue the day
+/// after), counted from the local day the clinic learned of the event; or
+/// None when the event is not serious.
+pub fn report_due(
+    facts: &AdverseEventFacts,
+    aware_on: Date,
+    policy: ReportingPolicy,
+) -> Option<(Date, DeadlineKind)> {
+    let urgent = facts
+        .seriousness
+        .iter()
+        .any(|s| matches!(s, Seriousness::Death | Seriousness::LifeThreatening));
+    let (days, kind) = if urgent {
+        (policy.death_days, DeadlineKind::Urgent)
+    } else if facts.is_serious() {
+        (policy.serious_days, DeadlineKind::Serious)
+    } else {
+        return None;
+    };
+    aware_on
+        .checked_add(Span::new().days(i64::from(days)))
+        .ok()
+        .map(|d| (d, kind))
+}
+
+/// Where a report stands on `today`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum DueState {
+    NotRequired,
+    Reported,
+    Due { due: Date, days_left: i32 },
+    Overdue { due: Date, days_over: i32 },
+}
+
+pub fn due_state(due: Option<Date>, reported: bool, today: Date) -> DueState {
+    match (due, reported) {
+        (None, _) => DueState::NotRequired,
+        (Some(_), true) => DueState::Reported,
+        (Some(d), false) => {
+            let diff = (d - today).get_days();
+            if diff >= 0 {
+                DueState::Due {
+                    due: d,
+                    days_left: diff,
+                }
+            } else {
+                DueState::Overdue {
+                    due: d,
+                    days_over: -diff,
+                }
+            }
+        }
+    }
+}
+
+/// The follow-up days after onset (day 7 and day 30).
+pub const FOLLOW_UP_DAYS: [i64; 2] = [7, 30];
+
+/// The follow-up tasks' dates: day 7 and day 30 after the local onset day.
+pub fn follow_up_dates(onset_on: Date) -> Vec<Date> {
+    FOLLOW_UP_DAYS
+        .iter()
+        .filter_map(|d| onset_on.checked_add(Span::new().days(*d)).ok())
+        .collect()
+}
+
+/// How many days before onset a dose counts as possibly involved, by
+/// default.
+pub const SUGGEST_WINDOW_DAYS: i64 = 14;
+
+/// The doses (id, start) given within `window_days` before the onset (and
+/// not after it), newest first: what jousei suggests as involved.
+pub fn suggest_involved(
+    onset: Timestamp,
+    doses: &[(Uuid, Timestamp)],
+    window_days: i64,
+) -> Vec<Uuid> {
+    let from = onset
+        .checked_sub(SignedDuration::from_hours(24 * window_days))
+        .unwrap_or(onset);
+    let mut hits: Vec<&(Uuid, Timestamp)> = doses
+        .iter()
+        .filter(|(_, at)| *at >= from && *at <= onset)
+        .collect();
+    hits.sort_by_key(|h| std::cmp::Reverse(h.1));
+    hits.into_iter().map(|(id, _)| *id).collect()
+}
+
+// -------------------------------------------------------------------- recalls
+
+code_enum! {
+    /// What a recall covers.
+    pub enum RecallScope {
+        Lot => "lot",
+        Product => "product",
+        /// Every product of one manufacturer.
+        Supplier => "supplier",
+        /// Every product made from one cell source.
+        Source => "source",
+    }
+}
+
+code_enum! {
+    /// How a patient was contacted.
+    pub enum ContactMethod {
+        Phone => "phone",
+        Sms => "sms",
+        Email => "email",
+        Letter => "letter",
+        InPerson => "in_person",
+    }
+}
+
+code_enum! {
+    /// What a contact attempt achieved.
+    pub enum ContactOutcome {
+        /// The patient was told.
+        Reached => "reached",
+        NoAnswer => "no_answer",
+        LeftMessage => "left_message",
+        WrongNumber => "wrong_number",
+    }
+}
+
+/// A recall's progress over its affected patients.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecallProgress {
+    pub patients: usize,
+    /// Told.
+    pub reached: usize,
+    /// Tried, not yet told.
+    pub attempted: usize,
+    /// Not tried yet.
+    pub pending: usize,
+}
+
+impl RecallProgress {
+    /// Per affected patient: reached if any attempt reached them.
+    pub fn of(patients: &[Uuid], attempts: &[(Uuid, ContactOutcome)]) -> Self {
+        let mut p = RecallProgress {
+            patients: patients.len(),
+            ..Default::default()
+        };
+        for id in patients {
+            let mine: Vec<_> = attempts.iter().filter(|(pid, _)| pid == id).collect();
+            if mine.iter().any(|(_, o)| *o == ContactOutcome::Reached) {
+                p.reached += 1;
+            } else if mine.is_empty() {
+                p.pending += 1;
+            } else {
+                p.attempted += 1;
+            }
+        }
+        p
+    }
+
+    /// Every affected patient has been told.
+    pub fn complete(&self) -> bool {
+        self.reached == self.patients
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn raw() -> RawAdverseEvent {
+        RawAdverseEvent {
+            onset_at: "2026-11-20T03:00:00Z".into(),
+            aware_at: "2026-11-21T01:00:00Z".into(),
+            description: "投与後に発熱 38.5℃".into(),
+            category: "fever".into(),
+            severity: "moderate".into(),
+            seriousness: vec![],
+            causality: Some("possible".into()),
+            outcome: "recovering".into(),
+            action_taken: Some("解熱剤を処方".into()),
+            administration_ids: vec![],
+        }
+    }
+
+    fn now() -> Timestamp {
+        "2026-11-22T00:00:00Z".parse().unwrap()
+    }
+
+    fn date(s: &str) -> Date {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_report_parses_and_every_problem_is_listed() {
+        let f = raw().parse(now()).unwrap();
+        assert!(!f.is_serious());
+        let bad = RawAdverseEvent {
+            onset_at: "2026-12-01T00:00:00Z".into(),
+            aware_at: "nope".into(),
+            description: " ".into(),
+            category: "headache".into(),
+            severity: "bad".into(),
+            seriousness: vec!["hospitalisation".into(), "x".into()],
+            causality: Some("maybe".into()),
+            outcome: "fatal".into(),
+            action_taken: None,
+            administration_ids: vec!["not-a-uuid".into()],
+        };
+        let codes: Vec<&str> = bad
+            .parse(now())
+            .unwrap_err()
+            .iter()
+            .map(|e| e.code)
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                "ae_in_future",
+                "datetime_invalid",
+                "field_required",
+                "ae_category_invalid",
+                "ae_severity_invalid",
+                "ae_seriousness_invalid",
+                "ae_causality_invalid",
+                "ae_fatal_needs_death",
+                "ae_administration_unknown"
+            ]
+        );
+    }
+
+    #[test]
+    fn awareness_cannot_precede_onset_and_anaphylaxis_is_not_mild() {
+        let mut r = raw();
+        r.aware_at = "2026-11-19T00:00:00Z".into();
+        r.category = "anaphylaxis".into();
+        r.severity = "mild".into();
+        let codes: Vec<&str> = r.parse(now()).unwrap_err().iter().map(|e| e.code).collect();
+        assert_eq!(codes, ["ae_aware_before_onset", "ae_anaphylaxis_not_mild"]);
+    }
+
+    #[test]
+    fn deadlines_are_7_days_for_death_and_15_for_other_serious() {
+        let mut f = raw().parse(now()).unwrap();
+        let p = ReportingPolicy::default();
+        assert_eq!(report_due(&f, date("2026-11-21"), p), None);
+        f.seriousness = vec![Seriousness::Hospitalisation];
+        assert_eq!(
+            report_due(&f, date("2026-11-21"), p),
+            Some((date("2026-12-06"), DeadlineKind::Serious))
+        );
+        f.seriousness = vec![Seriousness::Hospitalisation, Seriousness::LifeThreatening];
+        assert_eq!(
+            report_due(&f, date("2026-12-28"), p),
+            Some((date("2027-01-04"), DeadlineKind::Urgent)),
+            "across the year end"
+        );
+        let strict = ReportingPolicy {
+            death_days: 3,
+            serious_days: 10,
+        };
+        assert_eq!(
+            report_due(&f, date("2026-02-26"), strict),
+            Some((date("2026-03-01"), DeadlineKind::Urgent))
+        );
+    }
+
+    #[test]
+    fn due_overdue_and_reported() {
+        let d = Some(date("2026-12-06"));
+        assert_eq!(
+            due_state(d, false, date("2026-12-06")),
+            DueState::Due {
+                due: date("2026-12-06"),
+                days_left: 0
+            }
+        );
+        assert_eq!(
+            due_state(d, false, date("2026-12-08")),
+            DueState::Overdue {
+                due: date("2026-12-06"),
+                days_over: 2
+            }
+        );
+        assert_eq!(due_state(d, true, date("2026-12-08")), DueState::Reported);
+        assert_eq!(
+            due_state(None, false, date("2026-12-08")),
+            DueState::NotRequired
+        );
+    }
+
+    #[test]
+    fn follow_ups_and_suggested_doses() {
+        assert_eq!(
+            follow_up_dates(date("2026-11-28")),
+            [date("2026-12-05"), date("2026-12-28")]
+        );
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+        let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let doses = [
+            (a, t("2026-11-01T01:00:00Z")),
+            (b, t("2026-11-15T01:00:00Z")),
+            (c, t("2026-11-19T01:00:00Z")),
+        ];
+        assert_eq!(
+            suggest_involved(t("2026-11-20T03:00:00Z"), &doses, 14),
+            [c, b]
+        );
+        assert_eq!(suggest_involved(t("2026-11-18T03:00:00Z"), &doses, 14), [b]);
+    }
+
+    #[test]
+    fn recall_progress_counts_each_patient_once() {
+        let (p1, p2, p3) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let attempts = [
+            (p1, ContactOutcome::NoAnswer),
+            (p1, ContactOutcome::Reached),
+            (p2, ContactOutcome::LeftMessage),
+        ];
+        let pr = RecallProgress::of(&[p1, p2, p3], &attempts);
+        assert_eq!(
+            pr,
+            RecallProgress {
+                patients: 3,
+                reached: 1,
+                attempted: 1,
+                pending: 1
+            }
+        );
+        assert!(!pr.complete());
+    }
+
+    proptest! {
+        /// Every patient is in exactly one bucket.
+        #[test]
+        fn progress_buckets_add_up(n in 0usize..20, picks in proptest::collection::vec((0usize..20, 0usize..4), 0..60)) {
+            let ids: Vec<Uuid> = (0..n).map(|_| Uuid::now_v7()).collect();
+            let outcomes = ContactOutcome::ALL;
+            let attempts: Vec<(Uuid, ContactOutcome)> = picks
+                .iter()
+                .filter(|(i, _)| *i < n)
+                .map(|(i, o)| (ids[*i], outcomes[*o % outcomes.len()]))
+                .collect();
+            let p = RecallProgress::of(&ids, &attempts);
+            prop_assert_eq!(p.reached + p.attempted + p.pending, n);
+        }
+
+        /// The deadline is never before the day of awareness, and an urgent
+        /// one is never later than a serious one.
+        #[test]
+        fn deadlines_are_ordered(day in 0i64..20000, serious in proptest::collection::vec(0usize..6, 0..4)) {
+            let aware = date("1990-01-01").checked_add(Span::new().days(day)).unwrap();
+            let mut f = raw().parse(now()).unwrap();
+            f.seriousness = serious.iter().map(|i| Seriousness::ALL[*i]).collect();
+            let p = ReportingPolicy::default();
+            match report_due(&f, aware, p) {
+                None => prop_assert!(f.seriousness.is_empty()),
+                Some((d, kind)) => {
+                    prop_assert!(d > aware);
+                    let days = (d - aware).get_days();
+                    prop_assert_eq!(days, if kind == DeadlineKind::Urgent { 7 } else { 15 });
+                }
+            }
+        }
+    }
+}
