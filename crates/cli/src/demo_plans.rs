@@ -11,8 +11,9 @@
 //! `reschedule_course`). Dates are relative to the clinic's today, so the
 //! demo always looks current. The store does not refuse appointments in the
 //! past: a past session is booked from the course on its proposed day and
-//! then checked in and done (or marked a no-show); its events and audit
-//! entries carry the time the demo was seeded.
+//! then checked in, given its dose (recorded by `demo_doses` as at the
+//! chair) and done, or marked a no-show; its events and audit entries carry
+//! the time the demo was seeded.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -35,6 +36,7 @@ use jousei_store::plan::{Appointment, Booking, Move, NewAppointment, Plan, Proto
 use jousei_store::{Actor, DynStore, Ts};
 use uuid::Uuid;
 
+use crate::demo_doses::{Chairside, Note};
 use crate::demo_patients::{Demo, DemoPatients};
 use crate::demo_patients_treated as treated;
 
@@ -390,6 +392,7 @@ struct Seeder<'a> {
     physician_id: Uuid,
     nurse_id: Uuid,
     products: Vec<ProductInfo>,
+    doses: Chairside<'a>,
 }
 
 fn add_days(d: Date, n: i64) -> anyhow::Result<Date> {
@@ -634,9 +637,11 @@ impl Seeder<'_> {
         self.book(&new).await
     }
 
-    /// Reception checks the patient in; the nurse records the session done.
-    async fn done(&self, a: &Appointment) -> anyhow::Result<()> {
-        self.store
+    /// Reception checks the patient in; the dose of `plan` is given and
+    /// recorded at the chair; the nurse records the session done.
+    async fn done(&self, plan: &Plan, a: &Appointment, note: Note) -> anyhow::Result<()> {
+        let checked_in = self
+            .store
             .set_appointment_status(
                 &self.coordinator,
                 self.clinic,
@@ -645,6 +650,7 @@ impl Seeder<'_> {
                 None,
             )
             .await?;
+        self.doses.give(plan, &checked_in, note).await?;
         self.store
             .set_appointment_status(
                 &self.nurse,
@@ -657,12 +663,20 @@ impl Seeder<'_> {
         Ok(())
     }
 
-    /// Marks done every booked appointment of `booked` before today.
-    async fn done_before_today(&self, booked: &[Appointment]) -> anyhow::Result<usize> {
+    /// Gives the doses of `plan` at every booked appointment of `booked`
+    /// before today and marks them done; `note` says what the nurse noted
+    /// beyond the usual at each session (by ordinal).
+    async fn done_before_today(
+        &self,
+        plan: &Plan,
+        booked: &[Appointment],
+        note: &dyn Fn(u32) -> Note,
+    ) -> anyhow::Result<usize> {
         let mut n = 0;
         for a in booked {
             if local_date(a.starts_at, &self.tz) < self.today {
-                self.done(a).await?;
+                self.done(plan, a, note(a.session_ordinal.unwrap_or(0)))
+                    .await?;
                 n += 1;
             }
         }
@@ -807,6 +821,7 @@ pub async fn seed(
         physician_id: d.physician_id,
         nurse_id,
         products,
+        doses: Chairside::new(store, clinic, time_zone, today, nurse_id, d.physician_id).await?,
     };
     let drip = |time: Time, room: &'static str| Chair {
         time,
@@ -927,7 +942,12 @@ pub async fn seed(
         .await?;
     let plan = s.approve(&plan).await?;
     let booked = s.book_proposal(&plan, chair).await?;
-    s.done_before_today(&booked).await?;
+    s.done_before_today(&plan, &booked, &|_| Note::default())
+        .await?;
+    let kimura = (
+        patient,
+        booked.into_iter().find(|a| a.session_ordinal == Some(1)),
+    );
     let facts = s
         .check(
             &sleep(
@@ -987,7 +1007,14 @@ pub async fn seed(
         .await?;
     let plan = s.approve(&plan).await?;
     let booked = s.book_proposal(&plan, chair).await?;
-    s.done_before_today(&booked).await?;
+    // A small bruise at the puncture site after the second session.
+    let bruise = |ordinal: u32| Note {
+        reactions: (ordinal == 2).then_some(
+            "抜針後、穿刺部（左前腕）に軽い内出血。圧迫止血と冷却で経過観察、帰宅時に拡大なし。",
+        ),
+        ..Note::default()
+    };
+    s.done_before_today(&plan, &booked, &bruise).await?;
     move_session(&s, &plan, 5, chair).await?;
     s.sync(&plan, chair, None).await?;
 
@@ -1079,7 +1106,7 @@ pub async fn seed(
                 )
                 .await?;
         } else {
-            s.done(a).await?;
+            s.done(&plan, a, Note::default()).await?;
         }
     }
     s.sync(
@@ -1121,8 +1148,32 @@ pub async fn seed(
         .await?;
     let plan = s.approve(&plan).await?;
     let booked = s.book_proposal(&plan, chair).await?;
-    s.done_before_today(&booked).await?;
+    // The third session's end time was left out and added the same day.
+    let end_added = |ordinal: u32| Note {
+        end_added_later: ordinal == 3,
+        ..Note::default()
+    };
+    s.done_before_today(&plan, &booked, &end_added).await?;
     s.sync(&plan, chair, None).await?;
+
+    // Kimura's first dose, typed again from the paper drip record onto
+    // Shimizu's chart, then voided.
+    if let (kimura_id, Some(first)) = kimura {
+        let given = store
+            .administrations_of_patient(clinic, kimura_id)
+            .await?
+            .into_iter()
+            .find(|x| x.appointment_id == Some(first.id))
+            .context("demo: Kimura's first dose missing")?;
+        s.doses
+            .wrong_chart(
+                &given,
+                &first,
+                &plan,
+                (treated::KIMURA.name, treated::SHIMIZU.name),
+            )
+            .await?;
+    }
     Ok(())
 }
 

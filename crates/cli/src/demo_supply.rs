@@ -477,6 +477,30 @@ pub async fn seed(
         released.push(lot);
     }
     let dp = &products[0];
+    // Received before the current lots, for the courses begun last year:
+    // the sessions more than two months ago drew from them (demo_doses).
+    for (product, number, expiry, vials) in [
+        (&products[0], "DP-2604", 40, 20),
+        (&products[3], "UC-2605", 50, 6),
+    ] {
+        let lot = receive_certified(
+            &by,
+            receive(product, number, days(today, expiry), &f1, vials),
+            &spec_of(product),
+            days(today, -330),
+            false,
+        )
+        .await?;
+        act(
+            &by,
+            &lot,
+            &spec_of(product),
+            LotAction::Release,
+            None,
+            days(today, -320),
+        )
+        .await?;
+    }
     // Released, expiring within the dashboard's 30 days.
     let soon = receive_certified(
         &by,

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use clap::Args;
+use jousei_core::patient::registry::Phone;
 use jousei_core::supply::units::fmt_fixed;
 use jousei_store::care::LookbackRow;
 use jousei_store::{Actor, AuditNote, DynStore};
@@ -43,7 +44,10 @@ pub struct Line {
     pub started_at: String,
     pub patient_number: String,
     pub patient_name: String,
+    /// As recorded (digits only).
     pub phone: String,
+    pub email: Option<String>,
+    pub route: &'static str,
     pub lot_number: String,
     pub product_code: String,
     pub volume_ml: String,
@@ -54,6 +58,8 @@ pub struct Line {
 struct Output {
     from: &'static str,
     query: String,
+    /// Distinct patients with a dose that stands (voided doses are listed,
+    /// marked, but reach nobody).
     patients: usize,
     administrations: Vec<Line>,
 }
@@ -71,21 +77,25 @@ pub async fn run(store: DynStore, a: &LookbackArgs) -> anyhow::Result<ExitCode> 
         None => clinics,
     };
     let from = if a.lot.is_some() { "lot" } else { "patient" };
-    let query = a
-        .lot
-        .clone()
-        .or_else(|| a.patient.clone())
+    // Typed values are trimmed; patient numbers are stored upper-cased.
+    let lot_number = a.lot.as_deref().map(str::trim);
+    let product = a.product.as_deref().map(str::trim);
+    let patient_number = a.patient.as_deref().map(|n| n.trim().to_ascii_uppercase());
+    let query = lot_number
+        .map(str::to_string)
+        .or_else(|| patient_number.clone())
         .unwrap_or_default();
     let mut lines = Vec::new();
     let mut found_subject = false;
     for c in &clinics {
-        let rows: Vec<LookbackRow> = if let Some(lot) = &a.lot {
+        let rows: Vec<LookbackRow> = if let Some(lot) = lot_number {
             let ids: Vec<_> = store
                 .lots(c.id)
                 .await?
                 .into_iter()
                 .filter(|l| {
-                    &l.lot_number == lot && a.product.as_ref().is_none_or(|p| &l.product_code == p)
+                    l.lot_number == lot
+                        && product.is_none_or(|p| l.product_code.eq_ignore_ascii_case(p))
                 })
                 .map(|l| l.id)
                 .collect();
@@ -95,7 +105,7 @@ pub async fn run(store: DynStore, a: &LookbackArgs) -> anyhow::Result<ExitCode> 
             found_subject = true;
             store.lookback_lots(c.id, &ids).await?
         } else {
-            let number = a.patient.clone().unwrap_or_default();
+            let number = patient_number.clone().unwrap_or_default();
             let hit = store
                 .search_patients(
                     c.id,
@@ -141,6 +151,8 @@ pub async fn run(store: DynStore, a: &LookbackArgs) -> anyhow::Result<ExitCode> 
                 patient_number: r.patient_number,
                 patient_name: r.patient_name,
                 phone: r.phone,
+                email: r.email,
+                route: r.route.as_str(),
                 lot_number: r.lot_number,
                 product_code: r.product_code,
                 volume_ml: fmt_fixed(r.volume.0, 3),
@@ -155,6 +167,7 @@ pub async fn run(store: DynStore, a: &LookbackArgs) -> anyhow::Result<ExitCode> 
     }
     let mut patients: Vec<(&str, &str)> = lines
         .iter()
+        .filter(|l| l.status != "voided")
         .map(|l| (l.clinic.as_str(), l.patient_number.as_str()))
         .collect();
     patients.sort_unstable();
@@ -174,19 +187,66 @@ pub async fn run(store: DynStore, a: &LookbackArgs) -> anyhow::Result<ExitCode> 
             out.patients
         );
         for l in &out.administrations {
+            let phone = Phone::parse(&l.phone, "phone")
+                .map(|p| p.display())
+                .unwrap_or_else(|_| l.phone.clone());
             println!(
-                "{}  {}  {:<8} {:<16} {:<14} {:<10} {:<12} {:>8} mL{}",
+                "{}  {}  {} {} {} {} {} {:>8} mL{}",
                 l.date,
                 l.clinic,
-                l.patient_number,
-                l.patient_name,
-                l.phone,
-                l.product_code,
-                l.lot_number,
+                pad(&l.patient_number, 8),
+                pad(&l.patient_name, 16),
+                pad(&phone, 14),
+                pad(&l.product_code, 10),
+                pad(&l.lot_number, 12),
                 l.volume_ml,
-                if l.status == "voided" { "  (voided)" } else { "" }
+                if l.status == "voided" {
+                    "  (voided)"
+                } else {
+                    ""
+                }
             );
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Columns a terminal gives `c`: two for East Asian wide and full-width
+/// characters (kanji, kana, full-width forms), one otherwise.
+fn columns(c: char) -> usize {
+    match u32::from(c) {
+        0x1100..=0x115F
+        | 0x2E80..=0x303E
+        | 0x3041..=0x33FF
+        | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF
+        | 0xA000..=0xA4CF
+        | 0xAC00..=0xD7A3
+        | 0xF900..=0xFAFF
+        | 0xFE30..=0xFE4F
+        | 0xFF00..=0xFF60
+        | 0xFFE0..=0xFFE6
+        | 0x20000..=0x3FFFD => 2,
+        _ => 1,
+    }
+}
+
+/// `s` padded with spaces to `width` terminal columns (names in kanji
+/// take two columns a character).
+fn pad(s: &str, width: usize) -> String {
+    let used: usize = s.chars().map(columns).sum();
+    format!("{s}{}", " ".repeat(width.saturating_sub(used)))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::pad;
+
+    #[test]
+    fn wide_characters_take_two_columns() {
+        assert_eq!(pad("000007", 8), "000007  ");
+        assert_eq!(pad("清水 隆", 10), "清水 隆   ");
+        assert_eq!(pad("まつもと", 4), "まつもと");
+    }
 }

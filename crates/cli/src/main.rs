@@ -15,6 +15,7 @@ mod barcode_cmd;
 mod calendar_cmd;
 mod contract_cmd;
 mod demo;
+mod demo_doses;
 mod demo_patients;
 mod demo_patients_treated;
 mod demo_plans;
@@ -85,6 +86,9 @@ enum Cmd {
         data_dir: PathBuf,
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        /// Only create the demo data (if not there yet), then exit
+        #[arg(long)]
+        no_serve: bool,
     },
     /// Apply database migrations
     Migrate {
@@ -282,13 +286,29 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve(store, cfg, None).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Demo { data_dir, listen } => {
+        Cmd::Demo {
+            data_dir,
+            listen,
+            no_serve,
+        } => {
             init_logging();
             std::fs::create_dir_all(&data_dir)
                 .with_context(|| format!("cannot create {}", data_dir.display()))?;
             let url = format!("sqlite://{}", data_dir.join("jousei.db").display());
             let store = jousei_store::open(&url, true).await?;
             let seeded = demo::seed(&store).await?;
+            if no_serve {
+                println!(
+                    "{} {}",
+                    if seeded {
+                        "Demo data created in"
+                    } else {
+                        "Demo data already in"
+                    },
+                    data_dir.display()
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
             let cfg = jousei_server::ServerConfig {
                 database_url: url,
                 listen,

@@ -529,3 +529,189 @@ fn contract_calculators_refuse_bad_input_naming_the_argument() {
         assert!(err.contains(argument), "{line}: {err}");
     }
 }
+
+/// A fresh demo data directory (`jousei demo --no-serve`).
+fn demo_dir() -> PathBuf {
+    let dir = tempdir();
+    let o = jousei(&["demo", "--data-dir", dir.to_str().unwrap(), "--no-serve"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(text(&o).0.contains("Demo data created in"));
+    let o = jousei(&["demo", "--data-dir", dir.to_str().unwrap(), "--no-serve"]);
+    assert!(
+        text(&o).0.contains("Demo data already in"),
+        "{:?}",
+        text(&o)
+    );
+    dir
+}
+
+/// The number of audit entries `audit verify` counts.
+fn audit_entries(dir: &str) -> u64 {
+    let o = jousei(&["audit", "verify", "--data-dir", dir]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    text(&o)
+        .0
+        .split_whitespace()
+        .find_map(|w| w.parse().ok())
+        .unwrap()
+}
+
+fn rows(v: &serde_json::Value) -> &Vec<serde_json::Value> {
+    v["administrations"].as_array().unwrap()
+}
+
+#[test]
+fn lookback_finds_the_demo_patients_from_a_lot_and_the_lots_from_a_patient() {
+    let dir = demo_dir();
+    let d = dir.to_str().unwrap();
+
+    // From a lot, as JSON: every vial given, with the patient, the local
+    // date, the lot and the volume; the dose voided is listed and marked;
+    // the lookback itself goes to the audit log.
+    let entries = audit_entries(d);
+    let v = json_of(&jousei(&[
+        "lookback",
+        "--lot",
+        "DP-2609",
+        "--data-dir",
+        d,
+        "--json",
+    ]));
+    assert_eq!(audit_entries(d), entries + 1, "the lookback is audited");
+    assert_eq!(v["from"], "lot");
+    assert_eq!(v["query"], "DP-2609");
+    let list = rows(&v);
+    assert!(list.len() >= 2, "{v}");
+    let today = jiff::Zoned::now()
+        .with_time_zone(jiff::tz::TimeZone::get("Asia/Tokyo").unwrap())
+        .date();
+    for r in list {
+        assert_eq!(r["lot_number"], "DP-2609");
+        assert_eq!(r["product_code"], "DP-CM-10");
+        assert_eq!(r["clinic"], "ginza");
+        assert!(!r["patient_number"].as_str().unwrap().is_empty());
+        let date: jiff::civil::Date = r["date"].as_str().unwrap().parse().unwrap();
+        assert!(date < today, "{r}");
+        assert!(
+            ["10", "7"].contains(&r["volume_ml"].as_str().unwrap()),
+            "{r}"
+        );
+    }
+    let kimura = list
+        .iter()
+        .find(|r| r["patient_name"] == "木村 真理子")
+        .unwrap();
+    assert_eq!(kimura["status"], "recorded");
+    assert_eq!(kimura["volume_ml"], "10");
+    assert_eq!(kimura["route"], "iv_drip");
+    assert_eq!(kimura["phone"], "09024681357");
+    let voided: Vec<_> = list.iter().filter(|r| r["status"] == "voided").collect();
+    assert_eq!(voided.len(), 1);
+    assert_eq!(voided[0]["patient_name"], "清水 隆");
+    assert_eq!(voided[0]["date"], kimura["date"]);
+    let mut standing: Vec<_> = list
+        .iter()
+        .filter(|r| r["status"] == "recorded")
+        .map(|r| r["patient_number"].as_str().unwrap())
+        .collect();
+    standing.sort_unstable();
+    standing.dedup();
+    assert_eq!(v["patients"], standing.len());
+
+    // From the recent lot of a blend's second product (its code in any
+    // case): the blend patient, 3 mL of each 10 mL dose.
+    let v = json_of(&jousei(&[
+        "lookback",
+        "--lot",
+        "UC-2612",
+        "--product",
+        "uc-cm-3",
+        "--data-dir",
+        d,
+        "--json",
+    ]));
+    let list = rows(&v);
+    assert!(!list.is_empty());
+    assert!(list.iter().all(|r| r["patient_name"] == "松本 大輔"
+        && r["volume_ml"] == "3"
+        && r["product_code"] == "UC-CM-3"));
+    assert_eq!(v["patients"], 1);
+    let number = list[0]["patient_number"].as_str().unwrap().to_string();
+
+    // From the patient: both products of every dose, oldest first.
+    let v = json_of(&jousei(&[
+        "lookback",
+        "--patient",
+        &number,
+        "--data-dir",
+        d,
+        "--json",
+    ]));
+    assert_eq!(v["from"], "patient");
+    let list = rows(&v);
+    assert_eq!(list.len(), 8, "four doses of two vials");
+    assert!(list.iter().all(|r| r["patient_number"] == number.as_str()));
+    let dates: Vec<&str> = list.iter().map(|r| r["date"].as_str().unwrap()).collect();
+    let mut sorted = dates.clone();
+    sorted.sort_unstable();
+    assert_eq!(dates, sorted);
+    for product in ["DP-CM-10", "UC-CM-3"] {
+        assert_eq!(
+            list.iter().filter(|r| r["product_code"] == product).count(),
+            4,
+            "{product}"
+        );
+    }
+    let lots: std::collections::BTreeSet<&str> = list
+        .iter()
+        .map(|r| r["lot_number"].as_str().unwrap())
+        .collect();
+    assert!(
+        lots.iter()
+            .all(|l| ["DP-2604", "DP-2609", "UC-2605", "UC-2612"].contains(l))
+    );
+
+    // As text: a summary line, then one line a vial, the voided one marked.
+    let o = jousei(&["lookback", "--lot", "DP-2609", "--data-dir", d]);
+    let (out, _) = text(&o);
+    assert!(o.status.success(), "{out}");
+    let mut lines = out.lines();
+    let head = lines.next().unwrap();
+    assert!(
+        head.ends_with("patient(s)") && head.contains(" administration(s), "),
+        "{head}"
+    );
+    let body: Vec<&str> = lines.collect();
+    assert!(body.iter().any(|l| l.contains("木村 真理子")
+        && l.contains("090-2468-1357")
+        && l.contains("DP-2609")
+        && l.trim_end().ends_with("10 mL")));
+    assert_eq!(
+        body.iter().filter(|l| l.ends_with("(voided)")).count(),
+        1,
+        "{out}"
+    );
+
+    // Nothing found: exit code 2 and a message on stderr, nothing audited.
+    let entries = audit_entries(d);
+    for (args, message) in [
+        (vec!["--lot", "XX-0000"], "no lot XX-0000 found"),
+        (
+            vec!["--lot", "DP-2609", "--product", "UC-CM-3"],
+            "no lot DP-2609 found",
+        ),
+        (vec!["--patient", "999999"], "no patient 999999 found"),
+    ] {
+        let mut all = vec!["lookback", "--data-dir", d];
+        all.extend(args);
+        let o = jousei(&all);
+        assert_eq!(o.status.code(), Some(2), "{all:?}: {:?}", text(&o));
+        assert!(text(&o).1.contains(message), "{:?}", text(&o));
+        assert!(o.stdout.is_empty());
+    }
+    assert_eq!(audit_entries(d), entries);
+    // A lot or a patient is required.
+    let o = jousei(&["lookback", "--data-dir", d]);
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    let _ = std::fs::remove_dir_all(dir);
+}
