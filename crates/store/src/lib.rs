@@ -23,6 +23,8 @@ mod patient_imp;
 pub mod plan;
 mod plan_imp;
 pub mod postgres;
+pub mod safety;
+mod safety_imp;
 pub mod sqlite;
 pub mod supply;
 mod supply_imp;
@@ -216,6 +218,7 @@ pub trait Store:
     + patient::PatientStore
     + plan::PlanStore
     + care::CareStore
+    + safety::SafetyStore
     + Send
     + Sync
     + 'static

@@ -11,6 +11,7 @@ use crate::care_imp::care_impl;
 use crate::imp::store_impl;
 use crate::patient_imp::patient_impl;
 use crate::plan_imp::plan_impl;
+use crate::safety_imp::safety_impl;
 use crate::supply_imp::supply_impl;
 use crate::{Backend, Result};
 
@@ -53,3 +54,4 @@ supply_impl!(PgStore, Postgres);
 patient_impl!(PgStore, Postgres);
 plan_impl!(PgStore, Postgres);
 care_impl!(PgStore, Postgres);
+safety_impl!(PgStore, Postgres);

@@ -13,6 +13,7 @@ use crate::care_imp::care_impl;
 use crate::imp::store_impl;
 use crate::patient_imp::patient_impl;
 use crate::plan_imp::plan_impl;
+use crate::safety_imp::safety_impl;
 use crate::supply_imp::supply_impl;
 use crate::{Backend, Result};
 
@@ -76,3 +77,4 @@ supply_impl!(SqliteStore, Sqlite);
 patient_impl!(SqliteStore, Sqlite);
 plan_impl!(SqliteStore, Sqlite);
 care_impl!(SqliteStore, Sqlite);
+safety_impl!(SqliteStore, Sqlite);

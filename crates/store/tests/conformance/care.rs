@@ -29,20 +29,20 @@ use jousei_store::{Actor, DynStore, NewClinic, NewUser, StoreError, Ts};
 use uuid::Uuid;
 
 /// One clinic's setting: staff, a freezer and a fridge, two products.
-struct Site {
-    clinic: Uuid,
-    qa: Actor,
-    nurse: Actor,
-    nurse_id: Uuid,
-    physician_id: Uuid,
-    freezer: Uuid,
-    fridge: Uuid,
-    product: Product,
-    product_b: Product,
-    patient: Uuid,
+pub(crate) struct Site {
+    pub(crate) clinic: Uuid,
+    pub(crate) qa: Actor,
+    pub(crate) nurse: Actor,
+    pub(crate) nurse_id: Uuid,
+    pub(crate) physician_id: Uuid,
+    pub(crate) freezer: Uuid,
+    pub(crate) fridge: Uuid,
+    pub(crate) product: Product,
+    pub(crate) product_b: Product,
+    pub(crate) patient: Uuid,
 }
 
-async fn site(store: &DynStore, code: &str) -> Site {
+pub(crate) async fn site(store: &DynStore, code: &str) -> Site {
     let sys = Actor::system("test");
     let clinic = store
         .create_clinic(
@@ -118,7 +118,13 @@ async fn site(store: &DynStore, code: &str) -> Site {
     }
 }
 
-async fn patient(store: &DynStore, clinic: Uuid, actor: &Actor, kana: &str, phone: &str) -> Uuid {
+pub(crate) async fn patient(
+    store: &DynStore,
+    clinic: Uuid,
+    actor: &Actor,
+    kana: &str,
+    phone: &str,
+) -> Uuid {
     let facts = RawPatient {
         name: "山田 花子".into(),
         kana: kana.into(),
@@ -147,7 +153,7 @@ async fn patient(store: &DynStore, clinic: Uuid, actor: &Actor, kana: &str, phon
 }
 
 /// Receives a lot (quarantined) of `vials` into `location`.
-async fn receive(
+pub(crate) async fn receive(
     store: &DynStore,
     s: &Site,
     product: &Product,
@@ -175,7 +181,7 @@ async fn receive(
 }
 
 /// Applies a lot decision from the lot's current state.
-async fn decide(store: &DynStore, s: &Site, lot_id: Uuid, action: LotAction) {
+pub(crate) async fn decide(store: &DynStore, s: &Site, lot_id: Uuid, action: LotAction) {
     let lot = store.lot(s.clinic, lot_id).await.unwrap().unwrap();
     let facts = LotFacts {
         state: lot.state,
@@ -204,17 +210,23 @@ async fn decide(store: &DynStore, s: &Site, lot_id: Uuid, action: LotAction) {
 }
 
 /// A released lot in the freezer.
-async fn released(store: &DynStore, s: &Site, product: &Product, number: &str, vials: i64) -> Uuid {
+pub(crate) async fn released(
+    store: &DynStore,
+    s: &Site,
+    product: &Product,
+    number: &str,
+    vials: i64,
+) -> Uuid {
     let id = receive(store, s, product, number, s.freezer, vials).await;
     decide(store, s, id, LotAction::Release).await;
     id
 }
 
-fn at(s: &str) -> Ts {
+pub(crate) fn at(s: &str) -> Ts {
     Ts::from(s.parse::<jiff::Timestamp>().unwrap())
 }
 
-fn vial(lot_id: Uuid, serial: Option<&str>, ml: i64) -> NewVialUse {
+pub(crate) fn vial(lot_id: Uuid, serial: Option<&str>, ml: i64) -> NewVialUse {
     NewVialUse {
         lot_id,
         serial: serial.map(str::to_string),
@@ -223,7 +235,7 @@ fn vial(lot_id: Uuid, serial: Option<&str>, ml: i64) -> NewVialUse {
     }
 }
 
-fn dose(s: &Site, vials: Vec<NewVialUse>) -> NewAdministration {
+pub(crate) fn dose(s: &Site, vials: Vec<NewVialUse>) -> NewAdministration {
     NewAdministration {
         patient_id: s.patient,
         plan_id: None,
@@ -274,7 +286,7 @@ async fn audit_seq(store: &DynStore) -> i64 {
     store.audit_head().await.unwrap().0
 }
 
-async fn actions(store: &DynStore) -> Vec<String> {
+pub(crate) async fn actions(store: &DynStore) -> Vec<String> {
     store
         .audit_batch(0, 10_000)
         .await

@@ -111,6 +111,7 @@ macro_rules! both_with_url {
 mod care;
 mod patients;
 mod plans;
+mod safety;
 mod supply;
 
 fn sys() -> Actor {
