@@ -38,7 +38,8 @@ use crate::ops;
         (name = "supply", description = "Products, lots, certificates, release, stock, cold chain"),
         (name = "patients", description = "Patients, questionnaire, screening, consent templates and consents; every read of a record is audited"),
         (name = "plans", description = "Indications, protocols, the clinic calendar, treatment plans with approval, the course of sessions, appointments, reminders and iCalendar"),
-        (name = "care", description = "The point-of-care check, recording doses (stock, audit and the record in one transaction), corrections and voids, and the lookback lot ↔ patient")
+        (name = "care", description = "The point-of-care check, recording doses (stock, audit and the record in one transaction), corrections and voids, and the lookback lot ↔ patient"),
+        (name = "safety", description = "Adverse events with reporting deadlines, follow-ups and notifications; recall campaigns with every affected patient and contact attempt; the safety dashboard")
     )
 )]
 struct ApiDoc;
@@ -71,6 +72,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::patient_api::routes())
         .merge(crate::plan_api::routes())
         .merge(crate::care_api::routes())
+        .merge(crate::safety_api::routes())
 }
 
 /// The OpenAPI document of the JSON API.

@@ -1091,7 +1091,7 @@ pub struct Lookback {
     pub from: &'static str,
     /// The lots searched (from a lot), or received (from a patient).
     pub lots: Vec<LotRef>,
-    /// Distinct patients reached.
+    /// Distinct patients reached by doses that are not voided.
     pub patient_count: usize,
     pub administrations: Vec<LookbackRow>,
 }
@@ -1110,7 +1110,11 @@ pub async fn lookback(
     input: &LookbackIn,
 ) -> Result<Lookback, ApiError> {
     p.require(Permission::SafetyRead)?;
-    p.require(Permission::PatientRead)?;
+    // Quality staff run recalls: they see whom a lot reached (audited),
+    // not the rest of the record.
+    if !p.can(Permission::PatientRead) {
+        p.require(Permission::RecallManage)?;
+    }
     let clinic = p.clinic.id;
     let (from, rows, lots) = if input.lot.is_some() || input.lot_id.is_some() {
         let all = state.store.lots(clinic).await?;
@@ -1187,7 +1191,11 @@ pub async fn lookback(
         }
         ("patient", rows, lots)
     };
-    let mut patients: Vec<Uuid> = rows.iter().map(|r| r.patient_id).collect();
+    let mut patients: Vec<Uuid> = rows
+        .iter()
+        .filter(|r| r.status == jousei_store::care::AdministrationStatus::Recorded)
+        .map(|r| r.patient_id)
+        .collect();
     patients.sort_unstable();
     patients.dedup();
     state

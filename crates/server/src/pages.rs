@@ -122,8 +122,7 @@ fn nav(p: Option<&Principal>, path: &str) -> Vec<NavItem> {
     });
     items.push(NavItem {
         key: "nav-safety",
-        href: (p.can(Permission::SafetyRead) && p.can(Permission::PatientRead))
-            .then_some("/safety/lookback"),
+        href: p.can(Permission::SafetyRead).then_some("/safety"),
         current: path.starts_with("/safety"),
     });
     items.push(NavItem {
@@ -428,8 +427,7 @@ async fn home(State(state): State<AppState>, Signed(p, ctx): Signed) -> Result<R
         Area {
             title: "nav-safety",
             summary: "home-area-safety",
-            href: (p.can(Permission::SafetyRead) && p.can(Permission::PatientRead))
-                .then_some("/safety/lookback"),
+            href: p.can(Permission::SafetyRead).then_some("/safety"),
         },
         Area {
             title: "nav-contracts",

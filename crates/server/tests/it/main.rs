@@ -21,6 +21,7 @@ mod tests_patients_api;
 mod tests_patients_ui;
 mod tests_plans_api;
 mod tests_plans_ui;
+mod tests_safety;
 mod tests_supply_api;
 mod tests_supply_ui;
 

@@ -1,0 +1,385 @@
+//! Adverse events and recalls, through the API and the pages: a serious
+//! event after a blend dose gets its 15-day deadline and its follow-ups,
+//! the physician assesses causality, the report is recorded as sent; a
+//! recall of one component lot stops its use at once, finds the blend
+//! patient, records the contact attempts and closes with its report; the
+//! dashboard counts it all.
+
+use crate::tests_care_api::{Chair, care, chair};
+use crate::*;
+use serde_json::{Value, json};
+
+fn codes(v: &Value) -> Vec<(String, String)> {
+    v["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| {
+                    (
+                        e["field"].as_str().unwrap_or("").to_string(),
+                        e["code"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A recorded blend dose for hanako; its id.
+async fn dosed(c: &Chair) -> String {
+    let (dp, _) = c.lot("dp");
+    let (uc, _) = c.lot("uc");
+    let (st, a) = c
+        .nurse
+        .post(
+            "/api/v1/administrations",
+            json!({"care": care(c, &[(&dp, "5"), (&uc, "5")]), "blood_donation_notice_given": true}),
+        )
+        .await;
+    assert_eq!(st, 201, "{a}");
+    a["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_serious_event_gets_its_deadline_follow_ups_assessment_and_report() {
+    let app = spawn_app().await;
+    let c = chair(&app).await;
+    let dose = dosed(&c).await;
+    // The onset after the dose (the suggestions look back from it).
+    let onset = jiff::Timestamp::now();
+
+    // The dose given before the onset is suggested.
+    let (st, s) = c
+        .nurse
+        .get(&format!(
+            "/api/v1/patients/{}/adverse-event-suggestions?onset_at={onset}",
+            c.s.hanako
+        ))
+        .await;
+    assert_eq!(st, 200, "{s}");
+    assert_eq!(s[0]["id"], dose.as_str(), "{s}");
+
+    // Every problem at once; nothing written.
+    let (st, e) = c
+        .nurse
+        .post(
+            "/api/v1/adverse-events",
+            json!({"patient_id": c.s.hanako, "onset_at": "2099-01-01T00:00:00Z", "description": "",
+                   "category": "headache", "severity": "mild", "outcome": "fatal"}),
+        )
+        .await;
+    assert_eq!(st, 422, "{e}");
+    assert_eq!(
+        codes(&e),
+        [
+            ("onset_at".to_string(), "ae_in_future".to_string()),
+            ("description".into(), "field_required".into()),
+            ("category".into(), "ae_category_invalid".into()),
+            ("seriousness".into(), "ae_fatal_needs_death".into()),
+        ]
+    );
+    let event = json!({
+        "patient_id": c.s.hanako, "onset_at": onset.to_string(),
+        "description": "投与2時間後に38.9℃の発熱と悪寒。救急外来を受診し経過観察入院。",
+        "category": "fever", "severity": "severe", "seriousness": ["hospitalisation"],
+        "outcome": "recovering", "action_taken": "解熱剤、血液培養",
+        "administration_ids": [dose]
+    });
+    // Causality is the physician's.
+    let mut with_causality = event.clone();
+    with_causality["causality"] = json!("possible");
+    let (st, e) = c.nurse.post("/api/v1/adverse-events", with_causality).await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (422, Some("ae_causality_physician_only"))
+    );
+    let (st, ae) = c.nurse.post("/api/v1/adverse-events", event.clone()).await;
+    assert_eq!(st, 201, "{ae}");
+    let id = ae["id"].as_str().unwrap().to_string();
+    let today = crate::tests_plans_api::today();
+    let due = today.checked_add(jiff::Span::new().days(15)).unwrap();
+    assert_eq!(ae["due_date"], due.to_string());
+    assert_eq!(ae["report"]["state"], "due");
+    assert_eq!(ae["follow_ups"].as_array().unwrap().len(), 2);
+    assert_eq!(ae["lots"].as_array().unwrap().len(), 2, "both blend lots");
+
+    // The physician assesses causality: version 2; a stale version refused.
+    let mut assessed = event.clone();
+    assessed["causality"] = json!("possible");
+    let (st, v2) =
+        c.s.physician
+            .post(
+                &format!("/api/v1/adverse-events/{id}/versions"),
+                json!({"version": 1, "reason": "医師による因果関係評価", "event": assessed}),
+            )
+            .await;
+    assert_eq!(st, 201, "{v2}");
+    assert_eq!(
+        (v2["version"].as_i64(), v2["causality"].as_str()),
+        (Some(2), Some("possible"))
+    );
+    let (st, e) =
+        c.s.physician
+            .post(
+                &format!("/api/v1/adverse-events/{id}/versions"),
+                json!({"version": 1, "reason": "again", "event": assessed}),
+            )
+            .await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (409, Some("adverse_event_version_stale"))
+    );
+
+    // A follow-up is done once.
+    let fid = ae["follow_ups"][0]["id"].as_str().unwrap().to_string();
+    let (st, _) = c
+        .nurse
+        .post(
+            &format!("/api/v1/follow-ups/{fid}/done"),
+            json!({"note": "解熱、血液培養陰性"}),
+        )
+        .await;
+    assert_eq!(st, 200);
+    let (st, e) = c
+        .nurse
+        .post(
+            &format!("/api/v1/follow-ups/{fid}/done"),
+            json!({"note": "x"}),
+        )
+        .await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (409, Some("follow_up_already_done"))
+    );
+
+    // The dashboard shows the report due, counts by product and lot.
+    let (st, d) = c.nurse.get("/api/v1/safety/dashboard").await;
+    assert_eq!(st, 200, "{d}");
+    assert_eq!(
+        (d["adverse_events"].as_u64(), d["serious"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(d["reports"].as_array().unwrap().len(), 1);
+    let products: Vec<&str> = d["by_product"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(products, ["DP-CM-10", "UC-CM-05"]);
+    assert_eq!(d["by_route"][0]["label"], "iv_drip");
+    assert_eq!(d["follow_ups"].as_array().unwrap().len(), 1);
+
+    // The report sent to the authority: no longer due.
+    let (st, n) = c
+        .nurse
+        .post(
+            &format!("/api/v1/adverse-events/{id}/notifications"),
+            json!({"recipient": "authority", "channel": "PMDA 電子報告", "reference": "R-2026-001"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{n}");
+    let (_, d) = c.nurse.get(&format!("/api/v1/adverse-events/{id}")).await;
+    assert_eq!(d["report"]["state"], "reported");
+    assert_eq!(d["versions"].as_array().unwrap().len(), 2);
+
+    // The pages: the draft with its deadline, the dashboard's charts.
+    let b = app.signed_in("nurse", "ja").await;
+    let (st, html) = b.page(&format!("/safety/adverse-events/{id}")).await;
+    assert_eq!(st, 200);
+    assert!(html.contains("有害事象報告書（案）") && html.contains("入院または入院期間の延長"));
+    assert!(html.contains("DP-A1") && html.contains("R-2026-001"));
+    let (st, html) = b.page("/safety").await;
+    assert_eq!(st, 200);
+    assert!(html.contains("data-testid=\"chart\"") && html.contains("<progress"));
+    // Reporting through the form: the errors next to the fields.
+    let csrf = csrf_of(&html);
+    let r = b
+        .post_form(
+            "/safety/adverse-events/new",
+            &[
+                ("csrf", csrf.as_str()),
+                ("patient_number", c.hanako_number.as_str()),
+                ("onset_at", ""),
+                ("category", "bruising"),
+                ("severity", "mild"),
+                ("outcome", "recovered"),
+                ("description", ""),
+                ("action", "report"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("data-testid=\"error-description\""), "{html}");
+    let r = b
+        .post_form(
+            "/safety/adverse-events/new",
+            &[
+                ("csrf", csrf.as_str()),
+                ("patient_number", c.hanako_number.as_str()),
+                ("onset_at", &onset.to_string()),
+                ("category", "bruising"),
+                ("severity", "mild"),
+                ("outcome", "recovered"),
+                ("description", "穿刺部の内出血（直径2cm）"),
+                ("administration_ids", &dose),
+                ("action", "report"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let (_, html) = b.page(&location(&r)).await;
+    assert!(html.contains("報告不要（非重篤）"));
+}
+
+#[tokio::test]
+async fn a_recall_of_one_component_lot_stops_its_use_and_reaches_the_blend_patient() {
+    let app = spawn_app().await;
+    let c = chair(&app).await;
+    dosed(&c).await;
+    let (uc, uc_no) = c.lot("uc");
+    let (dp, _) = c.lot("dp");
+
+    // Nurses do not start recalls.
+    let (st, _) = c
+        .nurse
+        .post(
+            "/api/v1/recalls",
+            json!({"scope": "lot", "lot_id": uc, "reason": "x"}),
+        )
+        .await;
+    assert_eq!(st, 403);
+    let (st, e) =
+        c.s.physician
+            .post("/api/v1/recalls", json!({"scope": "lot", "reason": " "}))
+            .await;
+    assert_eq!(st, 422);
+    assert_eq!(
+        codes(&e),
+        [
+            ("reason".to_string(), "reason_required".to_string()),
+            ("lot_id".into(), "recall_lot_unknown".into())
+        ]
+    );
+    let (st, r) =
+        c.s.physician
+            .post(
+                "/api/v1/recalls",
+                json!({"scope": "lot", "lot_id": uc, "reason": "製造元より無菌試験の逸脱の連絡"}),
+            )
+            .await;
+    assert_eq!(st, 201, "{r}");
+    let rid = r["id"].as_str().unwrap().to_string();
+    assert_eq!(r["progress"]["patients"], 1);
+    assert_eq!(r["patients"][0]["number"], c.hanako_number.as_str());
+    assert_eq!(r["patients"][0]["phone"], "090-1234-5678");
+    assert!(r["lot_numbers"][0].as_str().unwrap().contains(&uc_no));
+
+    // The lot is recalled at once: the chair refuses it.
+    let (_, v) = c
+        .nurse
+        .post("/api/v1/care/check", care(&c, &[(&dp, "5"), (&uc, "5")]))
+        .await;
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "lot_recalled"),
+        "{v}"
+    );
+
+    // Contact attempts; only affected patients; then closed once.
+    let contact = |patient: &str, outcome: &str| json!({"patient_id": patient, "method": "phone", "outcome": outcome, "note": "携帯"});
+    let (st, _) =
+        c.s.physician
+            .post(
+                &format!("/api/v1/recalls/{rid}/contacts"),
+                contact(&c.s.hanako, "no_answer"),
+            )
+            .await;
+    assert_eq!(st, 201);
+    let (st, e) =
+        c.s.physician
+            .post(
+                &format!("/api/v1/recalls/{rid}/contacts"),
+                contact(&c.s.taro, "reached"),
+            )
+            .await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (409, Some("recall_patient_not_affected"))
+    );
+    let (_, r) = c.s.physician.get(&format!("/api/v1/recalls/{rid}")).await;
+    assert_eq!(
+        (
+            r["progress"]["attempted"].as_u64(),
+            r["progress"]["reached"].as_u64()
+        ),
+        (Some(1), Some(0))
+    );
+    // Through the page: reached.
+    let b = app.signed_in("physician", "en").await;
+    let (st, html) = b.page(&format!("/safety/recalls/{rid}")).await;
+    assert_eq!(st, 200);
+    assert!(html.contains("data-contact=\"attempted\"") && html.contains("090-1234-5678"));
+    let csrf = csrf_of(&html);
+    let r = b
+        .post_form(
+            &format!("/safety/recalls/{rid}/contacts"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("patient_id", c.s.hanako.as_str()),
+                ("method", "phone"),
+                ("outcome", "reached"),
+                ("note", "本人に説明、体調に変化なし"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let (_, html) = b.page(&format!("/safety/recalls/{rid}")).await;
+    assert!(html.contains("data-contact=\"reached\""));
+    let r = b
+        .post_form(
+            &format!("/safety/recalls/{rid}/close"),
+            &[("csrf", csrf.as_str()), ("report", "")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let (st, r) =
+        c.s.physician
+            .post(
+                &format!("/api/v1/recalls/{rid}/close"),
+                json!({"report": "対象患者1名に連絡完了。健康被害の報告なし。在庫3本は返品。"}),
+            )
+            .await;
+    assert_eq!(st, 200, "{r}");
+    assert!(r["closed_at"].is_string());
+    let (st, e) =
+        c.s.physician
+            .post(
+                &format!("/api/v1/recalls/{rid}/contacts"),
+                contact(&c.s.hanako, "reached"),
+            )
+            .await;
+    assert_eq!((st, e["code"].as_str()), (409, Some("recall_closed")));
+
+    // A recall of every lot of a cell source through the form.
+    let (st, html) = b.page("/safety/recalls").await;
+    assert_eq!(st, 200);
+    let r = b
+        .post_form(
+            "/safety/recalls",
+            &[
+                ("csrf", csrf.as_str()),
+                ("scope", "source"),
+                ("source", "dental_pulp"),
+                ("reason", "ドナー情報の追加調査"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303, "{html}");
+    let (_, list) = c.s.physician.get("/api/v1/recalls").await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+}
