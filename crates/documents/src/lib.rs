@@ -20,6 +20,7 @@ use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards};
 
 const CONSENT: &str = "consent.typ";
+const CONTRACT: &str = "contract.typ";
 
 /// The fonts jousei prints with (SIL OFL 1.1; see `assets/fonts`). The web
 /// UI serves the same files, so screen and paper match.
@@ -115,7 +116,10 @@ fn engine() -> &'static TypstEngine<TypstTemplateCollection> {
     ENGINE.get_or_init(|| {
         TypstEngine::builder()
             .fonts(FONTS.iter().map(|(_, b)| *b))
-            .with_static_source_file_resolver([(CONSENT, include_str!("../templates/consent.typ"))])
+            .with_static_source_file_resolver([
+                (CONSENT, include_str!("../templates/consent.typ")),
+                (CONTRACT, include_str!("../templates/contract.typ")),
+            ])
             .build()
     })
 }
@@ -197,6 +201,66 @@ pub fn consent_pdf(c: &ConsentDocument) -> Result<Pdf, DocumentError> {
     d.insert("footer".into(), s(&c.footer));
     d.insert("date".into(), date_value(c.date));
     render(CONSENT, d)
+}
+
+/// A document of a contract under the Specified Commercial Transactions
+/// Act (概要書面 or 契約書面). The caller chooses every word (the items the
+/// law requires, in the document's language); the template prints the
+/// notice to read carefully and the cooling-off terms in red inside a red
+/// frame, nothing under 8 pt.
+#[derive(Debug, Clone)]
+pub struct ContractDocument {
+    pub lang: String,
+    pub title: String,
+    pub clinic: String,
+    /// A short kind line printed top right (e.g. the contract number).
+    pub kind: String,
+    /// 「この書面の内容を十分にお読みください。」
+    pub read_notice: String,
+    /// Headed tables of label/value rows (the required items).
+    pub sections: Vec<(String, Vec<(String, String)>)>,
+    pub cooling_off_heading: String,
+    /// Lines of the cooling-off terms.
+    pub cooling_off_text: String,
+    /// Headed paragraphs after the cooling-off box (cancellation, …).
+    pub texts: Vec<(String, String)>,
+    /// A small note at the end (e.g. the document's number and hash rule).
+    pub note: String,
+    pub footer: String,
+    pub date: jiff::Timestamp,
+}
+
+/// Renders a contract document as PDF/A-2b.
+pub fn contract_pdf(c: &ContractDocument) -> Result<Pdf, DocumentError> {
+    let pair = |k: &str, v: &str| Value::Array(Array::from([s(k), s(v)].as_slice()));
+    let mut d = Dict::new();
+    d.insert("lang".into(), s(&c.lang));
+    d.insert("title".into(), s(&c.title));
+    d.insert("clinic".into(), s(&c.clinic));
+    d.insert("kind".into(), s(&c.kind));
+    d.insert("read_notice".into(), s(&c.read_notice));
+    let sections: Vec<Value> = c
+        .sections
+        .iter()
+        .map(|(h, rows)| {
+            let rows: Vec<Value> = rows.iter().map(|(k, v)| pair(k, v)).collect();
+            Value::Array(Array::from(
+                [s(h), Value::Array(Array::from(rows.as_slice()))].as_slice(),
+            ))
+        })
+        .collect();
+    d.insert(
+        "sections".into(),
+        Value::Array(Array::from(sections.as_slice())),
+    );
+    d.insert("cooling_off_heading".into(), s(&c.cooling_off_heading));
+    d.insert("cooling_off_text".into(), s(&c.cooling_off_text));
+    let texts: Vec<Value> = c.texts.iter().map(|(h, t)| pair(h, t)).collect();
+    d.insert("texts".into(), Value::Array(Array::from(texts.as_slice())));
+    d.insert("note".into(), s(&c.note));
+    d.insert("footer".into(), s(&c.footer));
+    d.insert("date".into(), date_value(c.date));
+    render(CONTRACT, d)
 }
 
 fn render(template: &str, inputs: Dict) -> Result<Pdf, DocumentError> {

@@ -166,3 +166,73 @@ fn a_png_signature_is_embedded() {
     let pdf = consent_pdf(&consent(TEXT, SignatureImage::Png(png))).unwrap();
     assert!(pdf.bytes.starts_with(b"%PDF-"));
 }
+
+fn contract_doc(title: &str) -> jousei_documents::ContractDocument {
+    jousei_documents::ContractDocument {
+        lang: "ja".into(),
+        title: title.into(),
+        clinic: "銀座リジェネクリニック".into(),
+        kind: "契約番号 C-000001".into(),
+        read_notice: "この書面の内容を十分にお読みください。".into(),
+        sections: vec![(
+            "役務の内容".into(),
+            vec![
+                ("施術".into(), "幹細胞培養上清液 肌注射 5回コース".into()),
+                ("回数の総計".into(), "5回".into()),
+                ("対価（税込）".into(), "110,000円".into()),
+            ],
+        )],
+        cooling_off_heading: "クーリング・オフについて".into(),
+        cooling_off_text: "契約書面を受け取った日を含めて8日以内は、書面または電磁的記録により無条件で契約を解除できます。\n#set text(red) は文字のまま印刷されます。".into(),
+        texts: vec![(
+            "中途解約について".into(),
+            "クーリング・オフ期間の経過後も、将来に向かって契約を解除できます。".into(),
+        )],
+        note: "この書面は jousei が作成しました。".into(),
+        footer: "銀座リジェネクリニック 東京都中央区銀座1-2-3".into(),
+        date: "2026-12-01T03:00:00Z".parse().unwrap(),
+    }
+}
+
+#[test]
+fn a_contract_document_renders_with_every_part_extractable() {
+    let a = jousei_documents::contract_pdf(&contract_doc("契約書面")).unwrap();
+    if let Ok(dir) = std::env::var("JOUSEI_DOC_OUT") {
+        std::fs::write(
+            std::path::Path::new(&dir).join("contract-sample.pdf"),
+            &a.bytes,
+        )
+        .unwrap();
+    }
+    assert!(a.bytes.starts_with(b"%PDF-"));
+    assert!(String::from_utf8_lossy(&a.bytes).contains("pdfaid:part"));
+    assert_eq!(
+        a,
+        jousei_documents::contract_pdf(&contract_doc("契約書面")).unwrap()
+    );
+    let summary = jousei_documents::contract_pdf(&contract_doc("概要書面")).unwrap();
+    assert_ne!(a.sha256, summary.sha256);
+    if !tool("pdftotext") {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "pdftotext (poppler-utils) is required in CI"
+        );
+        eprintln!("SKIPPED (contract pdf text): pdftotext not installed");
+        return;
+    }
+    let text = run("pdftotext", &["-layout"], &a.bytes);
+    let flat: String = text.split_whitespace().collect();
+    for needle in [
+        "契約書面",
+        "この書面の内容を十分にお読みください。",
+        "クーリング・オフについて",
+        "契約書面を受け取った日を含めて8日以内",
+        "#settext(red)は文字のまま印刷されます。",
+        "回数の総計5回",
+        "110,000円",
+        "中途解約について",
+        "C-000001",
+    ] {
+        assert!(flat.contains(needle), "{needle} missing from:\n{text}");
+    }
+}
