@@ -19,6 +19,7 @@ mod demo_doses;
 mod demo_patients;
 mod demo_patients_treated;
 mod demo_plans;
+mod demo_safety;
 mod demo_supply;
 #[cfg(test)]
 mod demo_tests;
