@@ -17,6 +17,8 @@ use uuid::Uuid;
 
 pub mod care;
 mod care_imp;
+pub mod commerce;
+mod commerce_imp;
 mod imp;
 pub mod patient;
 mod patient_imp;
@@ -219,6 +221,7 @@ pub trait Store:
     + plan::PlanStore
     + care::CareStore
     + safety::SafetyStore
+    + commerce::CommerceStore
     + Send
     + Sync
     + 'static

@@ -8,6 +8,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::care_imp::care_impl;
+use crate::commerce_imp::commerce_impl;
 use crate::imp::store_impl;
 use crate::patient_imp::patient_impl;
 use crate::plan_imp::plan_impl;
@@ -55,3 +56,4 @@ patient_impl!(PgStore, Postgres);
 plan_impl!(PgStore, Postgres);
 care_impl!(PgStore, Postgres);
 safety_impl!(PgStore, Postgres);
+commerce_impl!(PgStore, Postgres);

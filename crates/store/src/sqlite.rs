@@ -10,6 +10,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use crate::care_imp::care_impl;
+use crate::commerce_imp::commerce_impl;
 use crate::imp::store_impl;
 use crate::patient_imp::patient_impl;
 use crate::plan_imp::plan_impl;
@@ -78,3 +79,4 @@ patient_impl!(SqliteStore, Sqlite);
 plan_impl!(SqliteStore, Sqlite);
 care_impl!(SqliteStore, Sqlite);
 safety_impl!(SqliteStore, Sqlite);
+commerce_impl!(SqliteStore, Sqlite);
