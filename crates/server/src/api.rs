@@ -39,7 +39,8 @@ use crate::ops;
         (name = "patients", description = "Patients, questionnaire, screening, consent templates and consents; every read of a record is audited"),
         (name = "plans", description = "Indications, protocols, the clinic calendar, treatment plans with approval, the course of sessions, appointments, reminders and iCalendar"),
         (name = "care", description = "The point-of-care check, recording doses (stock, audit and the record in one transaction), corrections and voids, and the lookback lot ↔ patient"),
-        (name = "safety", description = "Adverse events with reporting deadlines, follow-ups and notifications; recall campaigns with every affected patient and contact attempt; the safety dashboard")
+        (name = "safety", description = "Adverse events with reporting deadlines, follow-ups and notifications; recall campaigns with every affected patient and contact attempt; the safety dashboard"),
+        (name = "contracts", description = "The price list, contracts with their coverage under the Specified Commercial Transactions Act, cancellation quotes and execution, payments, receipts numbered without gaps, daily sales")
     )
 )]
 struct ApiDoc;
@@ -73,6 +74,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::plan_api::routes())
         .merge(crate::care_api::routes())
         .merge(crate::safety_api::routes())
+        .merge(crate::commerce_api::routes())
 }
 
 /// The OpenAPI document of the JSON API.

@@ -12,6 +12,8 @@ pub mod care_api;
 pub mod care_ops;
 pub mod care_pages;
 pub mod coldchain_pages;
+pub mod commerce_api;
+pub mod commerce_ops;
 pub mod config;
 pub mod disclosure_page;
 pub mod error;

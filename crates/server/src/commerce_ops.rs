@@ -1,0 +1,809 @@
+//! Commercial use cases (issue 8), shared by the JSON API: the price list
+//! (tax-included prices with the usual course and main risks), contracts
+//! with their coverage under the Specified Commercial Transactions Act and
+//! the cooling-off derived from the contract document's receipt, sessions
+//! used derived from the doses, payments and refunds, receipts numbered
+//! without gaps with the tax computed once per rate, and the cancellation
+//! quote and its execution with the arithmetic kept.
+
+use axum::http::StatusCode;
+use jiff::Span;
+use jiff::civil::Date;
+use jousei_core::commerce::cancellation::{self, CancellationFacts, ClinicTerms, Quote};
+use jousei_core::commerce::cooling_off;
+use jousei_core::commerce::coverage::{self, CoverageFacts, Method, Purpose, ServicePeriod};
+use jousei_core::commerce::tax::{self, TaxRate};
+use jousei_core::commerce::{MAX_YEN, Yen};
+use jousei_core::error::FieldError;
+use jousei_core::role::Permission;
+use jousei_core::supply::disclosure::efficacy_words;
+use jousei_core::supply::product::Route;
+use jousei_store::Ts;
+use jousei_store::commerce::{
+    Contract, ContractLine, NewContract, NewPayment, NewReceipt, Payment, PriceItem,
+    PriceItemFacts, Receipt, ReceiptLine,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::patient_ops::note_read;
+use crate::supply_ops::clinic_today;
+
+fn opt(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn yen(raw: &str, field: &'static str, errs: &mut Vec<FieldError>) -> Option<Yen> {
+    let cleaned: String = raw
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ',' | '¥' | '円' | '，'))
+        .collect();
+    match cleaned.parse::<Yen>() {
+        Ok(v) if (1..=MAX_YEN).contains(&v) => Some(v),
+        _ => {
+            errs.push(FieldError::new(field, "yen_invalid"));
+            None
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Price list
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct PriceItemIn {
+    pub code: String,
+    pub name_ja: String,
+    pub name_en: String,
+    /// single, package, monthly
+    pub kind: String,
+    pub product_id: Option<Uuid>,
+    pub route: Option<String>,
+    pub sessions: u32,
+    pub period_months: Option<u32>,
+    /// Tax included, yen.
+    pub price: String,
+    /// standard (10%) or reduced (8%)
+    pub tax_rate: String,
+    /// The usual number of sessions and period (shown with the price).
+    pub usual_course: String,
+    /// The main risks and side effects (shown with the price).
+    pub main_risks: String,
+}
+
+/// A price item as shown: tax included, with the tax in it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PriceItemView {
+    #[serde(flatten)]
+    pub item: PriceItem,
+    pub tax: Yen,
+}
+
+fn price_facts(state_products: &[Uuid], input: &PriceItemIn) -> Result<PriceItemFacts, ApiError> {
+    let mut errs = Vec::new();
+    let code = input.code.trim();
+    if code.len() < 2
+        || code.len() > 32
+        || !code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        errs.push(FieldError::new("code", "price_item_code_invalid"));
+    }
+    for (field, v) in [("name_ja", &input.name_ja), ("name_en", &input.name_en)] {
+        if v.trim().is_empty() {
+            errs.push(FieldError::new(field, "field_required"));
+        } else if v.chars().count() > 200 {
+            errs.push(FieldError::new(field, "field_too_long"));
+        }
+    }
+    let kind = input.kind.trim();
+    if !matches!(kind, "single" | "package" | "monthly") {
+        errs.push(FieldError::new("kind", "price_item_kind_invalid"));
+    }
+    if input.sessions == 0 || input.sessions > 100 || (kind == "single" && input.sessions != 1) {
+        errs.push(FieldError::new("sessions", "price_item_sessions_invalid"));
+    }
+    let period = input.period_months.filter(|m| *m > 0);
+    if kind == "package" && period.is_none() {
+        errs.push(FieldError::new(
+            "period_months",
+            "price_item_period_required",
+        ));
+    }
+    if period.is_some_and(|m| m > 120) {
+        errs.push(FieldError::new(
+            "period_months",
+            "price_item_period_required",
+        ));
+    }
+    if let Some(pid) = input.product_id
+        && !state_products.contains(&pid)
+    {
+        errs.push(FieldError::new("product_id", "plan_product_unknown"));
+    }
+    let route = match opt(&input.route) {
+        Some(r) => match Route::parse(r) {
+            Some(r) => Some(r.as_str().to_string()),
+            None => {
+                errs.push(FieldError::new("route", "plan_route_invalid"));
+                None
+            }
+        },
+        None => None,
+    };
+    let price = yen(&input.price, "price", &mut errs);
+    let tax_rate = TaxRate::parse(&input.tax_rate);
+    if tax_rate.is_none() {
+        errs.push(FieldError::new("tax_rate", "tax_rate_invalid"));
+    }
+    for (field, v) in [
+        ("usual_course", &input.usual_course),
+        ("main_risks", &input.main_risks),
+    ] {
+        if v.trim().is_empty() {
+            // The advertising rule: a price comes with the usual course and
+            // the main risks (regulatory.md §2.1).
+            errs.push(FieldError::new(field, "price_item_disclosure_required"));
+        } else if v.chars().count() > 2000 {
+            errs.push(FieldError::new(field, "field_too_long"));
+        }
+    }
+    for (field, v) in [
+        ("name_ja", &input.name_ja),
+        ("usual_course", &input.usual_course),
+    ] {
+        if !efficacy_words(v).is_empty() {
+            errs.push(FieldError::new(field, "price_item_efficacy_claim"));
+        }
+    }
+    match (price, tax_rate) {
+        (Some(price), Some(tax_rate)) if errs.is_empty() => Ok(PriceItemFacts {
+            code: code.to_string(),
+            name_ja: input.name_ja.trim().to_string(),
+            name_en: input.name_en.trim().to_string(),
+            kind: kind.to_string(),
+            product_id: input.product_id,
+            route,
+            sessions: input.sessions,
+            period_months: period,
+            price,
+            tax_rate,
+            usual_course: input.usual_course.trim().to_string(),
+            main_risks: input.main_risks.trim().to_string(),
+        }),
+        _ => Err(ApiError::fields(errs)),
+    }
+}
+
+fn price_view(item: PriceItem) -> PriceItemView {
+    PriceItemView {
+        tax: tax::tax_included(item.facts.price, item.facts.tax_rate),
+        item,
+    }
+}
+
+async fn product_ids(state: &AppState, p: &Principal) -> Result<Vec<Uuid>, ApiError> {
+    Ok(state
+        .store
+        .products(p.clinic.id)
+        .await?
+        .into_iter()
+        .map(|x| x.id)
+        .collect())
+}
+
+pub async fn create_price_item(
+    state: &AppState,
+    p: &Principal,
+    input: &PriceItemIn,
+) -> Result<PriceItemView, ApiError> {
+    p.require(Permission::ManagePrices)?;
+    let facts = price_facts(&product_ids(state, p).await?, input)?;
+    Ok(price_view(
+        state
+            .store
+            .create_price_item(&p.actor(), p.clinic.id, &facts)
+            .await?,
+    ))
+}
+
+pub async fn revise_price_item(
+    state: &AppState,
+    p: &Principal,
+    id: Uuid,
+    input: &PriceItemIn,
+    reason: &str,
+) -> Result<PriceItemView, ApiError> {
+    p.require(Permission::ManagePrices)?;
+    let facts = price_facts(&product_ids(state, p).await?, input);
+    let reason_ok = !reason.trim().is_empty();
+    let facts = match (facts, reason_ok) {
+        (Ok(f), true) => f,
+        (Ok(_), false) => {
+            return Err(ApiError::fields(vec![FieldError::new(
+                "reason",
+                "reason_required",
+            )]));
+        }
+        (Err(e), _) => return Err(e),
+    };
+    Ok(price_view(
+        state
+            .store
+            .revise_price_item(&p.actor(), p.clinic.id, id, &facts, reason.trim())
+            .await?,
+    ))
+}
+
+pub async fn retire_price_item(
+    state: &AppState,
+    p: &Principal,
+    id: Uuid,
+) -> Result<PriceItemView, ApiError> {
+    p.require(Permission::ManagePrices)?;
+    Ok(price_view(
+        state
+            .store
+            .retire_price_item(&p.actor(), p.clinic.id, id)
+            .await?,
+    ))
+}
+
+pub async fn price_items(state: &AppState, p: &Principal) -> Result<Vec<PriceItemView>, ApiError> {
+    p.require(Permission::ViewHome)?;
+    Ok(state
+        .store
+        .price_items(p.clinic.id)
+        .await?
+        .into_iter()
+        .map(price_view)
+        .collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contracts
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct LineIn {
+    pub price_item_id: String,
+    pub quantity: u32,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContractIn {
+    pub patient_id: String,
+    /// The plan whose doses use the sessions.
+    pub plan_id: Option<String>,
+    pub lines: Vec<LineIn>,
+    /// YYYY-MM-DD
+    pub starts_on: String,
+    /// lump_sum, instalments, monthly
+    pub payment_plan: String,
+    /// beauty, medical or unclear (unclear counts as beauty).
+    pub purpose: String,
+    /// drug, listed_other or other
+    pub method: String,
+    /// The clinic's own cancellation terms, when they charge less.
+    #[schema(value_type = Option<Object>)]
+    pub terms: Option<ClinicTerms>,
+}
+
+/// A contract with its cooling-off standing today.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContractView {
+    #[serde(flatten)]
+    pub contract: Contract,
+    pub sessions_left: u32,
+    pub cooling_off: cooling_off::Status,
+    /// What is still to pay (total − paid, not below zero).
+    pub balance: Yen,
+}
+
+fn contract_view(p: &Principal, c: Contract) -> ContractView {
+    let received = c
+        .documents
+        .iter()
+        .find(|d| d.kind == "contract")
+        .and_then(|d| d.received_on);
+    ContractView {
+        sessions_left: c.sessions.saturating_sub(c.sessions_used),
+        cooling_off: cooling_off::status(received, clinic_today(p)),
+        balance: (c.total - c.paid).max(0),
+        contract: c,
+    }
+}
+
+pub async fn create_contract(
+    state: &AppState,
+    p: &Principal,
+    input: &ContractIn,
+) -> Result<ContractView, ApiError> {
+    p.require(Permission::ContractWrite)?;
+    let clinic = p.clinic.id;
+    let mut errs = Vec::new();
+    let patient = match Uuid::parse_str(input.patient_id.trim()) {
+        Ok(id) => state.store.patient(clinic, id).await?,
+        Err(_) => None,
+    };
+    if patient.is_none() {
+        errs.push(FieldError::new("patient_id", "care_patient_unknown"));
+    }
+    let plan_id = match opt(&input.plan_id) {
+        Some(raw) => {
+            let plan = match Uuid::parse_str(raw) {
+                Ok(id) => state.store.plan(clinic, id).await?,
+                Err(_) => None,
+            };
+            match plan {
+                Some(pl) if Some(pl.patient_id) == patient.as_ref().map(|x| x.id) => Some(pl.id),
+                _ => {
+                    errs.push(FieldError::new("plan_id", "care_plan_unknown"));
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    let items = state.store.price_items(clinic).await?;
+    let mut lines = Vec::new();
+    let mut period_months: Option<u32> = None;
+    if input.lines.is_empty() {
+        errs.push(FieldError::new("lines", "contract_lines_required"));
+    }
+    for l in &input.lines {
+        let item = Uuid::parse_str(l.price_item_id.trim())
+            .ok()
+            .and_then(|id| items.iter().find(|i| i.id == id && i.active));
+        match item {
+            Some(i) if (1..=20).contains(&l.quantity) => {
+                if let Some(m) = i.facts.period_months {
+                    period_months = Some(period_months.map_or(m, |x| x.max(m)));
+                }
+                lines.push(ContractLine {
+                    price_item_id: i.id,
+                    price_item_version: i.version,
+                    name_ja: i.facts.name_ja.clone(),
+                    quantity: l.quantity,
+                    unit_price: i.facts.price,
+                    tax_rate: i.facts.tax_rate,
+                    sessions: i.facts.sessions,
+                });
+            }
+            Some(_) => errs.push(FieldError::new("lines", "contract_quantity_invalid")),
+            None => errs.push(FieldError::new("lines", "contract_item_unknown")),
+        }
+    }
+    let starts_on = input
+        .starts_on
+        .trim()
+        .parse::<Date>()
+        .map_err(|_| errs.push(FieldError::new("starts_on", "date_invalid")))
+        .ok();
+    let payment_plan = input.payment_plan.trim();
+    if !matches!(payment_plan, "lump_sum" | "instalments" | "monthly") {
+        errs.push(FieldError::new(
+            "payment_plan",
+            "contract_payment_plan_invalid",
+        ));
+    }
+    let purpose = Purpose::parse(&input.purpose);
+    if purpose.is_none() {
+        errs.push(FieldError::new("purpose", "contract_purpose_invalid"));
+    }
+    let method = Method::parse(&input.method);
+    if method.is_none() {
+        errs.push(FieldError::new("method", "contract_method_invalid"));
+    }
+    let (Some(patient), Some(starts_on), Some(purpose), Some(method)) =
+        (patient, starts_on, purpose, method)
+    else {
+        return Err(ApiError::fields(errs));
+    };
+    if !errs.is_empty() {
+        return Err(ApiError::fields(errs));
+    }
+    let total: Yen = lines
+        .iter()
+        .map(|l| l.unit_price * Yen::from(l.quantity))
+        .sum();
+    let sessions: u32 = lines.iter().map(|l| l.sessions * l.quantity).sum();
+    let period = match period_months {
+        Some(m) => ServicePeriod::Months { months: m },
+        None => ServicePeriod::NoFixedEnd,
+    };
+    let decided = coverage::decide(&CoverageFacts {
+        purpose,
+        method,
+        total,
+        period,
+    })
+    .map_err(ApiError::fields)?;
+    let ends_on = period_months.and_then(|m| {
+        starts_on
+            .checked_add(Span::new().months(i64::from(m)))
+            .ok()
+            .and_then(|d| d.yesterday().ok())
+    });
+    let new = NewContract {
+        patient_id: patient.id,
+        plan_id,
+        lines,
+        total,
+        sessions,
+        starts_on,
+        ends_on,
+        payment_plan: payment_plan.to_string(),
+        covered: decided.covered,
+        coverage: serde_json::to_value(&decided).map_err(ApiError::internal)?,
+        terms: serde_json::to_value(input.terms).map_err(ApiError::internal)?,
+    };
+    let c = state
+        .store
+        .create_contract(&p.actor(), clinic, &new)
+        .await?;
+    Ok(contract_view(p, c))
+}
+
+async fn contract_of(state: &AppState, p: &Principal, id: Uuid) -> Result<Contract, ApiError> {
+    state
+        .store
+        .contract(p.clinic.id, id)
+        .await?
+        .ok_or_else(ApiError::not_found)
+}
+
+pub async fn contract(state: &AppState, p: &Principal, id: Uuid) -> Result<ContractView, ApiError> {
+    p.require(Permission::ContractRead)?;
+    let c = contract_of(state, p, id).await?;
+    note_read(state, p, c.patient_id, "contract").await?;
+    Ok(contract_view(p, c))
+}
+
+pub async fn contracts_of_patient(
+    state: &AppState,
+    p: &Principal,
+    patient_id: Uuid,
+) -> Result<Vec<ContractView>, ApiError> {
+    p.require(Permission::ContractRead)?;
+    let list = state
+        .store
+        .contracts_of_patient(p.clinic.id, patient_id)
+        .await?;
+    note_read(state, p, patient_id, "contract").await?;
+    Ok(list.into_iter().map(|c| contract_view(p, c)).collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cancellation
+
+fn quote_facts(c: &Contract, notice: Date) -> CancellationFacts {
+    let received = c
+        .documents
+        .iter()
+        .find(|d| d.kind == "contract")
+        .and_then(|d| d.received_on);
+    CancellationFacts {
+        total: c.total,
+        sessions: c.sessions.max(1),
+        used: c.sessions_used.min(c.sessions),
+        contracted_on: None,
+        document_received: received.filter(|r| *r <= notice),
+        notice,
+        paid: Some(c.paid.max(0)),
+        terms: serde_json::from_value(c.terms.clone()).ok().flatten(),
+    }
+}
+
+fn notice_date(raw: &str) -> Result<Date, ApiError> {
+    raw.trim()
+        .parse::<Date>()
+        .map_err(|_| ApiError::fields(vec![FieldError::new("notice", "date_invalid")]))
+}
+
+/// The quote for a cancellation noticed on `notice` (no change).
+pub async fn quote(
+    state: &AppState,
+    p: &Principal,
+    id: Uuid,
+    notice: &str,
+) -> Result<Quote, ApiError> {
+    p.require(Permission::ContractRead)?;
+    let c = contract_of(state, p, id).await?;
+    let notice = notice_date(notice)?;
+    cancellation::quote(&quote_facts(&c, notice)).map_err(ApiError::fields)
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct CancelIn {
+    /// The day the patient sent the notice (YYYY-MM-DD).
+    pub notice: String,
+    /// How the refund is paid: cash, card, transfer.
+    pub refund_method: String,
+}
+
+/// Executes a cancellation: the quote is computed again, kept with the
+/// contract, the refund recorded, and the contract stops (no more doses
+/// count against it).
+pub async fn cancel(
+    state: &AppState,
+    p: &Principal,
+    id: Uuid,
+    input: &CancelIn,
+) -> Result<ContractView, ApiError> {
+    p.require(Permission::ContractWrite)?;
+    let c = contract_of(state, p, id).await?;
+    let notice = notice_date(&input.notice)?;
+    if notice > clinic_today(p) {
+        return Err(ApiError::fields(vec![FieldError::new(
+            "notice",
+            "contract_notice_in_future",
+        )]));
+    }
+    if !matches!(input.refund_method.trim(), "cash" | "card" | "transfer") {
+        return Err(ApiError::fields(vec![FieldError::new(
+            "refund_method",
+            "payment_method_invalid",
+        )]));
+    }
+    let q = cancellation::quote(&quote_facts(&c, notice)).map_err(ApiError::fields)?;
+    let c = state
+        .store
+        .cancel_contract(
+            &p.actor(),
+            p.clinic.id,
+            id,
+            notice,
+            &serde_json::to_value(&q).map_err(ApiError::internal)?,
+            q.refund.unwrap_or(0),
+            input.refund_method.trim(),
+        )
+        .await?;
+    Ok(contract_view(p, c))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Payments and receipts
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct PaymentIn {
+    /// Yen received.
+    pub amount: String,
+    /// cash, card, transfer
+    pub method: String,
+    pub note: Option<String>,
+}
+
+/// A payment with its receipt.
+#[derive(Debug, Clone, Serialize)]
+pub struct PaymentReceipt {
+    pub payment: Payment,
+    pub receipt: Receipt,
+}
+
+fn receipt_of(lines: Vec<ReceiptLine>) -> Result<(serde_json::Value, Yen), ApiError> {
+    let t = tax::receipt_tax(lines.iter().map(|l| (l.tax_rate, l.amount)))
+        .map_err(|e| ApiError::fields(vec![e]))?;
+    Ok((
+        serde_json::to_value(&t).map_err(ApiError::internal)?,
+        t.total,
+    ))
+}
+
+/// Records a payment and issues its receipt (the next number of the
+/// clinic). The receipt's lines follow the contract's lines in proportion
+/// when it mixes tax rates; with one rate, one line.
+pub async fn pay(
+    state: &AppState,
+    p: &Principal,
+    contract_id: Uuid,
+    input: &PaymentIn,
+) -> Result<PaymentReceipt, ApiError> {
+    p.require(Permission::PaymentRecord)?;
+    let c = contract_of(state, p, contract_id).await?;
+    let mut errs = Vec::new();
+    let amount = yen(&input.amount, "amount", &mut errs);
+    let method = input.method.trim();
+    if !matches!(method, "cash" | "card" | "transfer") {
+        errs.push(FieldError::new("method", "payment_method_invalid"));
+    }
+    if c.status != "active" {
+        return Err(ApiError::new(StatusCode::CONFLICT, "contract_not_active"));
+    }
+    let Some(amount) = amount.filter(|_| errs.is_empty()) else {
+        return Err(ApiError::fields(errs));
+    };
+    if c.paid + amount > c.total {
+        return Err(ApiError::fields(vec![FieldError::new(
+            "amount",
+            "payment_above_balance",
+        )]));
+    }
+    let payment = state
+        .store
+        .record_payment(
+            &p.actor(),
+            p.clinic.id,
+            contract_id,
+            &NewPayment {
+                amount,
+                method: method.to_string(),
+                note: opt(&input.note).map(str::to_string),
+                at: Ts::now(),
+            },
+        )
+        .await?;
+    // One line per tax rate of the contract, in proportion (the last rate
+    // takes the rounding remainder so the lines add up to the payment).
+    let mut rates: Vec<(TaxRate, Yen)> = Vec::new();
+    for l in &c.lines {
+        let v = l.unit_price * Yen::from(l.quantity);
+        match rates.iter_mut().find(|(r, _)| *r == l.tax_rate) {
+            Some((_, sum)) => *sum += v,
+            None => rates.push((l.tax_rate, v)),
+        }
+    }
+    let mut lines = Vec::new();
+    let mut left = amount;
+    for (i, (rate, part)) in rates.iter().enumerate() {
+        let share = if i + 1 == rates.len() {
+            left
+        } else {
+            let s = i128::from(amount) * i128::from(*part) / i128::from(c.total.max(1));
+            Yen::try_from(s).unwrap_or(0)
+        };
+        left -= share;
+        lines.push(ReceiptLine {
+            description: format!(
+                "{}（契約 {}）",
+                c.lines
+                    .first()
+                    .map(|l| l.name_ja.as_str())
+                    .unwrap_or("施術"),
+                c.number
+            ),
+            amount: share,
+            tax_rate: *rate,
+        });
+    }
+    let (tax, total) = receipt_of(lines.clone())?;
+    let receipt = state
+        .store
+        .issue_receipt(
+            &p.actor(),
+            p.clinic.id,
+            &NewReceipt {
+                contract_id: Some(contract_id),
+                payment_id: Some(payment.id),
+                lines,
+                tax,
+                total,
+                reissue_of: None,
+                reverses: None,
+            },
+        )
+        .await?;
+    Ok(PaymentReceipt { payment, receipt })
+}
+
+/// A reissue (marked as such) or a reversal slip (every line negated) of a
+/// receipt; the original is never changed.
+pub async fn reissue_or_reverse(
+    state: &AppState,
+    p: &Principal,
+    receipt_id: Uuid,
+    reverse: bool,
+) -> Result<Receipt, ApiError> {
+    p.require(Permission::PaymentRecord)?;
+    let r = state
+        .store
+        .receipt(p.clinic.id, receipt_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    if r.reverses.is_some() && reverse {
+        return Err(ApiError::new(StatusCode::CONFLICT, "receipt_is_reversal"));
+    }
+    let lines: Vec<ReceiptLine> = if reverse {
+        r.lines
+            .iter()
+            .map(|l| ReceiptLine {
+                amount: -l.amount,
+                ..l.clone()
+            })
+            .collect()
+    } else {
+        r.lines.clone()
+    };
+    let (tax, total) = receipt_of(lines.clone())?;
+    Ok(state
+        .store
+        .issue_receipt(
+            &p.actor(),
+            p.clinic.id,
+            &NewReceipt {
+                contract_id: r.contract_id,
+                payment_id: r.payment_id,
+                lines,
+                tax,
+                total,
+                reissue_of: (!reverse).then_some(r.id),
+                reverses: reverse.then_some(r.id),
+            },
+        )
+        .await?)
+}
+
+pub async fn receipts(
+    state: &AppState,
+    p: &Principal,
+    contract_id: Uuid,
+) -> Result<Vec<Receipt>, ApiError> {
+    p.require(Permission::ContractRead)?;
+    contract_of(state, p, contract_id).await?;
+    Ok(state
+        .store
+        .receipts_of_contract(p.clinic.id, contract_id)
+        .await?)
+}
+
+/// The daily sales: payments and refunds of a local day.
+#[derive(Debug, Clone, Serialize)]
+pub struct DailySales {
+    pub date: Date,
+    pub received: Yen,
+    pub refunded: Yen,
+    pub net: Yen,
+    pub payments: Vec<Payment>,
+}
+
+pub async fn daily_sales(
+    state: &AppState,
+    p: &Principal,
+    day: &str,
+) -> Result<DailySales, ApiError> {
+    p.require(Permission::ContractRead)?;
+    let date = if day.trim().is_empty() {
+        clinic_today(p)
+    } else {
+        day.trim()
+            .parse::<Date>()
+            .map_err(|_| ApiError::fields(vec![FieldError::new("date", "date_invalid")]))?
+    };
+    let tz = crate::plan_ops::clinic_tz(p);
+    let at = |d: Date| -> Result<Ts, ApiError> {
+        d.to_zoned(tz.clone())
+            .map(|z| Ts::from(z.timestamp()))
+            .map_err(ApiError::internal)
+    };
+    let next = date.tomorrow().map_err(ApiError::internal)?;
+    let payments = state
+        .store
+        .payments_between(p.clinic.id, at(date)?, at(next)?)
+        .await?;
+    let received = payments
+        .iter()
+        .filter(|x| x.amount > 0)
+        .map(|x| x.amount)
+        .sum();
+    let refunded: Yen = payments
+        .iter()
+        .filter(|x| x.amount < 0)
+        .map(|x| -x.amount)
+        .sum();
+    Ok(DailySales {
+        date,
+        received,
+        refunded,
+        net: received - refunded,
+        payments,
+    })
+}

@@ -1,0 +1,222 @@
+//! Prices, contracts, payments and receipts through the API: the price
+//! list refuses a price without the usual course and risks; a package is
+//! covered and why, a knee course is not; sessions used come from the
+//! doses; payments get receipts numbered without gaps with the tax once
+//! per rate; a reversal slip; a cancellation within the cooling-off
+//! refunds everything and stops the contract.
+
+use crate::tests_care_api::{care, chair};
+use crate::tests_plans_api::today;
+use crate::tests_supply_api::Api;
+use crate::*;
+use serde_json::{Value, json};
+
+fn item(
+    code: &str,
+    kind: &str,
+    sessions: u32,
+    months: Option<u32>,
+    price: &str,
+    route: &str,
+) -> Value {
+    json!({
+        "code": code, "name_ja": "幹細胞培養上清液 肌注射", "name_en": "Conditioned medium skin injection",
+        "kind": kind, "sessions": sessions, "period_months": months, "price": price, "tax_rate": "standard",
+        "route": route, "usual_course": "通常5回（2〜4週ごと、約4か月）",
+        "main_risks": "注射部位の痛み・内出血・腫れ、まれにアレルギー反応"
+    })
+}
+
+#[tokio::test]
+async fn a_package_is_sold_paid_receipted_and_cancelled_within_the_cooling_off() {
+    let app = spawn_app().await;
+    let c = chair(&app).await;
+    let admin = Api::new(&app, "admin").await;
+    let co = &c.s.coordinator;
+
+    // The advertising rule: the price comes with the course and the risks.
+    let mut bad = item("CM-SKIN-5", "package", 5, None, "11万", "skin_injection");
+    bad["main_risks"] = json!("");
+    bad["usual_course"] = json!("5回で必ず若返ります");
+    let (st, e) = admin.post("/api/v1/price-items", bad).await;
+    assert_eq!(st, 422, "{e}");
+    let codes: Vec<&str> = e["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"price_item_period_required"), "{e}");
+    assert!(codes.contains(&"yen_invalid"));
+    assert!(codes.contains(&"price_item_disclosure_required"));
+    assert!(codes.contains(&"price_item_efficacy_claim"));
+    let (st, pkg) = admin
+        .post(
+            "/api/v1/price-items",
+            item("CM-IV-5", "package", 5, Some(6), "110,000", "iv_drip"),
+        )
+        .await;
+    assert_eq!(st, 201, "{pkg}");
+    assert_eq!(
+        (pkg["price"].as_i64(), pkg["tax"].as_i64()),
+        (Some(110_000), Some(10_000))
+    );
+    let (st, _) = co
+        .post(
+            "/api/v1/price-items",
+            item("X-1", "single", 1, None, "1000", "iv_drip"),
+        )
+        .await;
+    assert_eq!(st, 403, "only admins set prices");
+
+    // Covered: beauty, a drug, over ¥50,000, over one month.
+    let (st, k) = co
+        .post(
+            "/api/v1/contracts",
+            json!({"patient_id": c.s.hanako, "plan_id": c.plan, "lines": [{"price_item_id": pkg["id"], "quantity": 1}],
+                   "starts_on": today().to_string(), "payment_plan": "instalments", "purpose": "beauty", "method": "drug"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{k}");
+    assert_eq!(
+        (
+            k["covered"].as_bool(),
+            k["total"].as_i64(),
+            k["sessions"].as_u64()
+        ),
+        (Some(true), Some(110_000), Some(5))
+    );
+    assert_eq!(k["coverage"]["reasons"].as_array().unwrap().len(), 4);
+    assert_eq!(k["number"], "C-000001");
+    assert_eq!(k["cooling_off"]["state"], "not_started");
+    let id = k["id"].as_str().unwrap().to_string();
+    // A medical purpose is not covered.
+    let (_, m) = co
+        .post(
+            "/api/v1/contracts",
+            json!({"patient_id": c.s.taro, "lines": [{"price_item_id": pkg["id"], "quantity": 1}],
+                   "starts_on": today().to_string(), "payment_plan": "lump_sum", "purpose": "medical", "method": "drug"}),
+        )
+        .await;
+    assert_eq!(
+        (m["covered"].as_bool(), m["number"].as_str()),
+        (Some(false), Some("C-000002"))
+    );
+
+    // A dose under the plan uses a session (derived, never a counter).
+    let (dp, _) = c.lot("dp");
+    let (uc, _) = c.lot("uc");
+    let (st, _) = c
+        .nurse
+        .post(
+            "/api/v1/administrations",
+            json!({"care": care(&c, &[(&dp, "5"), (&uc, "5")]), "blood_donation_notice_given": true}),
+        )
+        .await;
+    assert_eq!(st, 201);
+    let (_, k) = co.get(&format!("/api/v1/contracts/{id}")).await;
+    assert_eq!(
+        (k["sessions_used"].as_u64(), k["sessions_left"].as_u64()),
+        (Some(1), Some(4))
+    );
+
+    // Payments, each with its receipt; numbers without gaps; tax once.
+    let (st, p1) = co
+        .post(
+            &format!("/api/v1/contracts/{id}/payments"),
+            json!({"amount": "50000", "method": "card"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{p1}");
+    assert_eq!(p1["receipt"]["number"], 1);
+    assert_eq!(p1["receipt"]["tax"]["tax"], 4545);
+    let (_, p2) = co
+        .post(
+            &format!("/api/v1/contracts/{id}/payments"),
+            json!({"amount": "60,000", "method": "cash"}),
+        )
+        .await;
+    assert_eq!(p2["receipt"]["number"], 2);
+    let (st, e) = co
+        .post(
+            &format!("/api/v1/contracts/{id}/payments"),
+            json!({"amount": "1", "method": "cash"}),
+        )
+        .await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (422, Some("payment_above_balance"))
+    );
+    let r1 = p1["receipt"]["id"].as_str().unwrap();
+    let (st, rev) = co
+        .post(&format!("/api/v1/receipts/{r1}/reverse"), json!({}))
+        .await;
+    assert_eq!(st, 201, "{rev}");
+    assert_eq!(
+        (rev["number"].as_i64(), rev["total"].as_i64()),
+        (Some(3), Some(-50_000))
+    );
+    assert_eq!(rev["tax"]["tax"], -4545, "a reversal negates exactly");
+    let rid = rev["id"].as_str().unwrap();
+    let (st, e) = co
+        .post(&format!("/api/v1/receipts/{rid}/reverse"), json!({}))
+        .await;
+    assert_eq!((st, e["code"].as_str()), (409, Some("receipt_is_reversal")));
+    let (_, list) = co.get(&format!("/api/v1/contracts/{id}/receipts")).await;
+    assert_eq!(list.as_array().unwrap().len(), 3);
+
+    // Within the cooling-off (the contract document not yet received):
+    // everything paid comes back, even after a session.
+    let (st, q) = co
+        .get(&format!(
+            "/api/v1/contracts/{id}/cancellation-quote?notice={}",
+            today()
+        ))
+        .await;
+    assert_eq!(st, 200, "{q}");
+    assert_eq!(
+        (
+            q["kind"].as_str(),
+            q["max_charge"].as_i64(),
+            q["refund"].as_i64()
+        ),
+        (Some("cooling_off"), Some(0), Some(110_000))
+    );
+    let (st, k) = co
+        .post(
+            &format!("/api/v1/contracts/{id}/cancel"),
+            json!({"notice": today().to_string(), "refund_method": "transfer"}),
+        )
+        .await;
+    assert_eq!(st, 200, "{k}");
+    assert_eq!(
+        (k["status"].as_str(), k["paid"].as_i64()),
+        (Some("cancelled"), Some(0))
+    );
+    assert_eq!(k["cancellation"]["kind"], "cooling_off");
+    let (st, e) = co
+        .post(
+            &format!("/api/v1/contracts/{id}/cancel"),
+            json!({"notice": today().to_string(), "refund_method": "transfer"}),
+        )
+        .await;
+    assert_eq!((st, e["code"].as_str()), (409, Some("contract_not_active")));
+    let (st, e) = co
+        .post(
+            &format!("/api/v1/contracts/{id}/payments"),
+            json!({"amount": "1000", "method": "cash"}),
+        )
+        .await;
+    assert_eq!((st, e["code"].as_str()), (409, Some("contract_not_active")));
+
+    // The day's sales.
+    let (_, d) = co.get("/api/v1/reports/daily-sales").await;
+    assert_eq!(
+        (
+            d["received"].as_i64(),
+            d["refunded"].as_i64(),
+            d["net"].as_i64()
+        ),
+        (Some(110_000), Some(110_000), Some(0))
+    );
+}
