@@ -134,7 +134,9 @@ pub struct Contract {
     pub cancelled_on: Option<Date>,
     pub cancellation: Option<serde_json::Value>,
     pub documents: Vec<ContractDocument>,
-    /// Derived: doses not voided under the plan, from `starts_on`.
+    /// Derived: doses not voided under the plan, from `starts_on` (from
+    /// midnight of that day in the clinic's time zone, fixed when the
+    /// contract is made; none without a plan).
     pub sessions_used: u32,
     /// Derived: payments minus refunds.
     pub paid: Yen,

@@ -851,7 +851,7 @@ async fn corrections_are_versions_and_voids_return_the_vials(store: DynStore) {
 }
 both!(corrections_are_versions_and_voids_return_the_vials);
 
-fn plan_facts(products: &[&Product]) -> jousei_core::plan::PlanFacts {
+pub(crate) fn plan_facts(products: &[&Product]) -> jousei_core::plan::PlanFacts {
     let indication = parse_indication(&RawIndication {
         code: "skin".into(),
         name_ja: "肌質・しわ".into(),

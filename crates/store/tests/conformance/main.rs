@@ -109,6 +109,7 @@ macro_rules! both_with_url {
 
 // After the macros so the modules can use them.
 mod care;
+mod commerce;
 mod patients;
 mod plans;
 mod safety;
