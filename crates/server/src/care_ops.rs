@@ -1152,19 +1152,7 @@ pub async fn lookback(
     } else {
         let patient = match (input.patient_id, opt(&input.patient_number)) {
             (Some(id), _) => state.store.patient(clinic, id).await?,
-            (None, Some(n)) => state
-                .store
-                .search_patients(
-                    clinic,
-                    &jousei_store::patient::PatientSearch {
-                        number: Some(n.to_string()),
-                        limit: 5,
-                        ..Default::default()
-                    },
-                )
-                .await?
-                .into_iter()
-                .find(|pt| pt.number == n),
+            (None, Some(n)) => crate::patient_ops::by_number(state, clinic, n).await?,
             (None, None) => {
                 return Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,

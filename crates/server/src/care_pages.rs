@@ -175,19 +175,7 @@ async fn resolve_patient(state: &AppState, p: &Principal, f: &mut Pairs) -> Resu
     if number.is_empty() {
         return Ok(());
     }
-    let hit = state
-        .store
-        .search_patients(
-            p.clinic.id,
-            &jousei_store::patient::PatientSearch {
-                number: Some(number.clone()),
-                limit: 5,
-                ..Default::default()
-            },
-        )
-        .await?
-        .into_iter()
-        .find(|pt| pt.number == number);
+    let hit = crate::patient_ops::by_number(state, p.clinic.id, &number).await?;
     if let Some(pt) = hit {
         f.0.push(("patient_id".into(), pt.id.to_string()));
     }

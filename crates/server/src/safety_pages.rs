@@ -287,19 +287,7 @@ async fn patient_of(
     if number.is_empty() {
         return Ok(None);
     }
-    let hit = state
-        .store
-        .search_patients(
-            p.clinic.id,
-            &jousei_store::patient::PatientSearch {
-                number: Some(number.clone()),
-                limit: 5,
-                ..Default::default()
-            },
-        )
-        .await?
-        .into_iter()
-        .find(|pt| pt.number == number);
+    let hit = crate::patient_ops::by_number(state, p.clinic.id, &number).await?;
     if let Some(pt) = &hit {
         f.0.retain(|(k, _)| k != "patient_id");
         f.0.push(("patient_id".into(), pt.id.to_string()));

@@ -25,7 +25,7 @@ use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::form::Pairs;
 use crate::pages::{Layout, local_time};
-use crate::patient_ops::{self, SearchIn};
+use crate::patient_ops;
 use crate::patient_pages::{Opt, page_problem};
 use crate::plan_ops::{self as ops, AppointmentIn, AppointmentView, StatusIn};
 use crate::plan_pages::day_label;
@@ -446,26 +446,9 @@ async fn book_submit(
     p.require(Permission::ScheduleWrite)?;
     let f = Pairs::parse(&body);
     let number = f.get("patient_number").trim().to_string();
-    let patient_id = if number.is_empty() {
-        None
-    } else {
-        patient_ops::search(
-            &state,
-            &p,
-            &SearchIn {
-                number: Some(number.clone()),
-                ..Default::default()
-            },
-        )
-        .await
-        .ok()
-        .and_then(|found| {
-            found
-                .into_iter()
-                .find(|v| v.patient.number == number)
-                .map(|v| v.patient.id)
-        })
-    };
+    let patient_id = patient_ops::by_number(&state, p.clinic.id, &number)
+        .await?
+        .map(|pt| pt.id);
     let q = Pairs(vec![
         ("date".into(), f.get("date")),
         ("view".into(), f.get("view")),

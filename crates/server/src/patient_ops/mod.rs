@@ -422,6 +422,32 @@ pub async fn search(
     Ok(found.into_iter().map(|x| view(p, x)).collect())
 }
 
+/// The clinic's patient with exactly this number (as typed, trimmed), if
+/// any. Not audited by itself: the caller notes what it reads.
+pub async fn by_number(
+    state: &AppState,
+    clinic_id: Uuid,
+    number: &str,
+) -> Result<Option<Patient>, ApiError> {
+    let number = number.trim();
+    if number.is_empty() {
+        return Ok(None);
+    }
+    Ok(state
+        .store
+        .search_patients(
+            clinic_id,
+            &jousei_store::patient::PatientSearch {
+                number: Some(number.to_string()),
+                limit: 5,
+                ..Default::default()
+            },
+        )
+        .await?
+        .into_iter()
+        .find(|pt| pt.number == number))
+}
+
 async fn ensure_patient(state: &AppState, p: &Principal, id: Uuid) -> Result<Patient, ApiError> {
     state
         .store
