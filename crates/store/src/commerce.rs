@@ -210,8 +210,37 @@ pub struct NewReceipt {
     pub reverses: Option<Uuid>,
 }
 
+/// What the contract documents and receipts print about the clinic as a
+/// business (regulatory.md §3.2: 事業者の名称・住所・電話番号・代表者;
+/// the qualified-invoice registration number on receipts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ClinicProfile {
+    /// The operator's legal name (e.g. 医療法人社団○○会).
+    pub legal_name: String,
+    pub address: String,
+    pub phone: String,
+    /// The representative's name (代表者).
+    pub representative: String,
+    /// `T` and 13 digits, when registered (checked by the caller).
+    pub registration_number: Option<String>,
+    /// How advance payments are protected (前受金の保全措置), or that they
+    /// are not.
+    pub advance_payment_protection: String,
+}
+
 #[async_trait]
 pub trait CommerceStore: Send + Sync {
+    /// The clinic's current business profile, if set.
+    async fn clinic_profile(&self, clinic_id: Uuid) -> Result<Option<ClinicProfile>>;
+    /// Sets the profile as a new version (earlier versions are kept; the
+    /// documents already made keep what they printed). Audited.
+    async fn set_clinic_profile(
+        &self,
+        actor: &Actor,
+        clinic_id: Uuid,
+        profile: &ClinicProfile,
+    ) -> Result<ClinicProfile>;
+
     // Price list
     /// `price_item_code_taken` when an active item of the clinic has the code.
     async fn create_price_item(

@@ -26,6 +26,12 @@
 //! made. A contract without a plan has used no sessions. Paid: the sum of
 //! the contract's payments (refunds are negative). Both are derived on
 //! every read, never stored.
+//!
+//! The clinic's business profile (migration
+//! `20261201000007_clinic_profiles.sql`): `clinic_profiles` holds every
+//! version (the profile as JSON), numbered per clinic as the largest so
+//! far plus one under the write lock; the current profile is the highest
+//! version.
 
 use std::collections::HashMap;
 
@@ -484,6 +490,56 @@ macro_rules! commerce_impl {
 
         #[async_trait::async_trait]
         impl $crate::commerce::CommerceStore for $store {
+            #[tracing::instrument(skip_all)]
+            async fn clinic_profile(&self, clinic_id: uuid::Uuid) -> $crate::Result<Option<$crate::commerce::ClinicProfile>> {
+                let row: Option<(String,)> = sqlx::query_as("SELECT profile FROM clinic_profiles WHERE clinic_id = $1 ORDER BY version DESC LIMIT 1")
+                    .bind(clinic_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|(profile,)| $crate::patient_imp::json(&profile)).transpose()
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn set_clinic_profile(
+                &self,
+                actor: &$crate::Actor,
+                clinic_id: uuid::Uuid,
+                profile: &$crate::commerce::ClinicProfile,
+            ) -> $crate::Result<$crate::commerce::ClinicProfile> {
+                use $crate::StoreError::NotFound;
+                let now = $crate::Ts::now();
+                let mut tx = self.begin_write().await?;
+                Self::lock_writes(&mut tx).await?;
+                let (clinics,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM clinics WHERE id = $1")
+                    .bind(clinic_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if clinics == 0 {
+                    return Err(NotFound);
+                }
+                let (last,): (Option<i64>,) = sqlx::query_as("SELECT MAX(version) FROM clinic_profiles WHERE clinic_id = $1")
+                    .bind(clinic_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let version = last.unwrap_or(0) + 1;
+                let res = sqlx::query("INSERT INTO clinic_profiles (clinic_id, version, profile, author_id, at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(clinic_id)
+                    .bind(version)
+                    .bind($crate::patient_imp::to_json(profile)?)
+                    .bind(actor.user_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await;
+                $crate::imp::map_unique(res, "clinic_profile_version_taken")?;
+                let mut detail = serde_json::to_value(profile).map_err(|e| $crate::StoreError::Corrupt(e.to_string()))?;
+                if let Some(fields) = detail.as_object_mut() {
+                    fields.insert("version".into(), serde_json::json!(version));
+                }
+                Self::append_audit(&mut tx, actor, Some(clinic_id), "clinic_profile_set", "clinic", Some(clinic_id.to_string()), detail).await?;
+                tx.commit().await?;
+                Ok(profile.clone())
+            }
+
             #[tracing::instrument(skip_all)]
             async fn create_price_item(
                 &self,
