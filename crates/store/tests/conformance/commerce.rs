@@ -5,7 +5,8 @@
 //! sessions used derived from the doses (a voided dose and a dose before
 //! the local start day not counted); cancellation with a refund, once;
 //! receipts numbered without gaps under concurrency; the records refuse
-//! rewrites in the database itself.
+//! rewrites in the database itself; the clinic's business profile kept
+//! as versions.
 
 use crate::care::{Site, actions, at, dose, patient, plan_facts, released, site, vial};
 use crate::{on_postgres, on_sqlite, raw};
@@ -13,8 +14,8 @@ use crate::{on_postgres, on_sqlite, raw};
 use jiff::civil::date;
 use jousei_core::commerce::tax::TaxRate;
 use jousei_store::commerce::{
-    Contract, ContractLine, NewContract, NewPayment, NewReceipt, PriceItem, PriceItemFacts,
-    ReceiptLine,
+    ClinicProfile, Contract, ContractLine, NewContract, NewPayment, NewReceipt, PriceItem,
+    PriceItemFacts, ReceiptLine,
 };
 use jousei_store::{Actor, DynStore, StoreError};
 use uuid::Uuid;
@@ -913,3 +914,116 @@ async fn commerce_records_refuse_rewrites(store: DynStore, url: &str) {
     );
 }
 both_with_url!(commerce_records_refuse_rewrites);
+
+fn profile(phone: &str, registration_number: Option<&str>) -> ClinicProfile {
+    ClinicProfile {
+        legal_name: "医療法人社団上清会".into(),
+        address: "東京都中央区銀座1-2-3".into(),
+        phone: phone.into(),
+        representative: "理事長 山田太郎".into(),
+        registration_number: registration_number.map(Into::into),
+        advance_payment_protection: "保全措置なし".into(),
+    }
+}
+
+async fn clinic_profiles_are_versions(store: DynStore, url: &str) {
+    let s = site(&store, "ginza").await;
+    let o = site(&store, "umeda").await;
+    assert_eq!(store.clinic_profile(s.clinic).await.unwrap(), None);
+
+    let first = profile("03-1234-5678", None);
+    assert_eq!(
+        store
+            .set_clinic_profile(&s.qa, s.clinic, &first)
+            .await
+            .unwrap(),
+        first
+    );
+    assert_eq!(store.clinic_profile(s.clinic).await.unwrap(), Some(first));
+
+    let second = profile("03-8765-4321", Some("T1234567890123"));
+    assert_eq!(
+        store
+            .set_clinic_profile(&s.qa, s.clinic, &second)
+            .await
+            .unwrap(),
+        second
+    );
+    assert_eq!(
+        store.clinic_profile(s.clinic).await.unwrap(),
+        Some(second.clone())
+    );
+    assert_eq!(store.clinic_profile(o.clinic).await.unwrap(), None);
+    assert!(matches!(
+        store
+            .set_clinic_profile(&s.qa, Uuid::now_v7(), &second)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+
+    let entries: Vec<_> = store
+        .audit_batch(0, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .filter(|e| e.action == "clinic_profile_set")
+        .collect();
+    assert_eq!(entries.len(), 2);
+    for e in &entries {
+        assert_eq!(
+            (e.entity_kind.as_str(), e.clinic_id, e.entity_id.clone()),
+            ("clinic", Some(s.clinic), Some(s.clinic.to_string()))
+        );
+    }
+    assert!(entries[1].changes.contains("T1234567890123"));
+
+    let clinic = if url.starts_with("sqlite") {
+        format!("X'{}'", s.clinic.simple())
+    } else {
+        format!("'{}'", s.clinic)
+    };
+    for sql in [
+        format!("UPDATE clinic_profiles SET profile = '{{}}' WHERE clinic_id = {clinic}"),
+        format!("UPDATE clinic_profiles SET version = 9 WHERE clinic_id = {clinic}"),
+        format!("DELETE FROM clinic_profiles WHERE clinic_id = {clinic}"),
+    ] {
+        let msg = raw(&store, url, &sql)
+            .await
+            .err()
+            .map(|e| e.to_string().to_lowercase())
+            .unwrap_or_default();
+        assert!(msg.contains("never"), "{sql}: {msg}");
+    }
+    if !url.starts_with("sqlite") {
+        let msg = raw(&store, url, "TRUNCATE clinic_profiles")
+            .await
+            .err()
+            .map(|e| e.to_string().to_lowercase())
+            .unwrap_or_default();
+        assert!(msg.contains("never"), "TRUNCATE: {msg}");
+    }
+    // A second row with a version already taken is refused.
+    let msg = raw(
+        &store,
+        url,
+        &format!(
+            "INSERT INTO clinic_profiles (clinic_id, version, profile, author_id, at) \
+             SELECT clinic_id, version, profile, author_id, at FROM clinic_profiles \
+             WHERE clinic_id = {clinic} AND version = 2"
+        ),
+    )
+    .await
+    .err()
+    .map(|e| e.to_string().to_lowercase())
+    .unwrap_or_default();
+    assert!(msg.contains("unique"), "{msg}");
+    assert_eq!(store.clinic_profile(s.clinic).await.unwrap(), Some(second));
+    assert!(
+        jousei_store::verify::verify_chain(store.as_ref(), |_, _| {})
+            .await
+            .unwrap()
+            .is_ok()
+    );
+}
+both_with_url!(clinic_profiles_are_versions);
