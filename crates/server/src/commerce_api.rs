@@ -5,8 +5,10 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use jousei_core::commerce::cancellation::Quote;
-use jousei_store::commerce::Receipt;
+use jousei_store::commerce::{ClinicProfile, ContractDocument, Receipt};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -16,8 +18,8 @@ use uuid::Uuid;
 use crate::api::ApiJson;
 use crate::app::{AppState, Signed};
 use crate::commerce_ops::{
-    self as ops, CancelIn, ContractIn, ContractView, DailySales, PaymentIn, PaymentReceipt,
-    PriceItemIn, PriceItemView,
+    self as ops, CancelIn, ContractIn, ContractView, DailySales, DocumentIn, HandoverIn, PaymentIn,
+    PaymentReceipt, PriceItemIn, PriceItemView, ProfileIn,
 };
 use crate::error::{ApiError, Problem};
 
@@ -36,6 +38,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reissue_receipt))
         .routes(routes!(reverse_receipt))
         .routes(routes!(daily_sales))
+        .routes(routes!(get_profile, put_profile))
+        .routes(routes!(make_document))
+        .routes(routes!(document_pdf))
+        .routes(routes!(hand_over))
 }
 
 type Json201<T> = (StatusCode, Json<T>);
@@ -247,4 +253,76 @@ async fn daily_sales(
     Query(q): Query<DayIn>,
 ) -> Result<Json<DailySales>, ApiError> {
     Ok(Json(ops::daily_sales(&state, &p, &q.date).await?))
+}
+
+/// The clinic's business profile (printed on contract documents).
+#[utoipa::path(get, path = "/api/v1/clinic/profile", tag = "contracts", security(("bearer" = [])), responses((status = 200, body = Object)))]
+async fn get_profile(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+) -> Result<Json<Option<ClinicProfile>>, ApiError> {
+    Ok(Json(ops::profile(&state, &p).await?))
+}
+
+/// Sets the clinic's business profile as a new version (admins).
+#[utoipa::path(put, path = "/api/v1/clinic/profile", tag = "contracts", security(("bearer" = [])), request_body = ProfileIn, responses(
+    (status = 200, body = Object), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn put_profile(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    ApiJson(body): ApiJson<ProfileIn>,
+) -> Result<Json<ClinicProfile>, ApiError> {
+    Ok(Json(ops::set_profile(&state, &p, &body).await?))
+}
+
+/// Makes the summary (概要書面) or the contract document (契約書面) as
+/// PDF/A with every required item, the read-carefully notice and the
+/// cooling-off terms in red inside a red frame, and keeps it (once per
+/// kind).
+#[utoipa::path(post, path = "/api/v1/contracts/{id}/documents", tag = "contracts", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = DocumentIn, responses(
+    (status = 201, body = Object),
+    (status = 409, description = "`clinic_profile_missing`, `contract_document_exists`", body = Problem, content_type = "application/problem+json")))]
+async fn make_document(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    Path(id): Path<Uuid>,
+    ApiJson(body): ApiJson<DocumentIn>,
+) -> Result<Json201<ContractDocument>, ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(ops::make_document(&state, &p, id, &body).await?),
+    ))
+}
+
+/// The kept PDF of a contract document.
+#[utoipa::path(get, path = "/api/v1/contract-documents/{id}/pdf", tag = "contracts", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 200, content_type = "application/pdf"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn document_pdf(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    Path(id): Path<Uuid>,
+) -> Result<Response, ApiError> {
+    let bytes = ops::document_pdf(&state, &p, id).await?;
+    let mut resp = bytes.into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    Ok(resp)
+}
+
+/// Records how and when a document was handed over (once). Electronic
+/// delivery needs the patient's prior consent. The cooling-off runs from
+/// the day the contract document was received.
+#[utoipa::path(post, path = "/api/v1/contract-documents/{id}/handover", tag = "contracts", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = HandoverIn, responses(
+    (status = 200, body = Object),
+    (status = 409, description = "`contract_document_handed_over`", body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn hand_over(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    Path(id): Path<Uuid>,
+    ApiJson(body): ApiJson<HandoverIn>,
+) -> Result<Json<ContractDocument>, ApiError> {
+    Ok(Json(ops::hand_over(&state, &p, id, &body).await?))
 }

@@ -7,8 +7,8 @@
 //! quote and its execution with the arithmetic kept.
 
 use axum::http::StatusCode;
-use jiff::Span;
 use jiff::civil::Date;
+use jiff::{Span, Timestamp};
 use jousei_core::commerce::cancellation::{self, CancellationFacts, ClinicTerms, Quote};
 use jousei_core::commerce::cooling_off;
 use jousei_core::commerce::coverage::{self, CoverageFacts, Method, Purpose, ServicePeriod};
@@ -20,8 +20,8 @@ use jousei_core::supply::disclosure::efficacy_words;
 use jousei_core::supply::product::Route;
 use jousei_store::Ts;
 use jousei_store::commerce::{
-    Contract, ContractLine, NewContract, NewPayment, NewReceipt, Payment, PriceItem,
-    PriceItemFacts, Receipt, ReceiptLine,
+    ClinicProfile, Contract, ContractDocument, ContractLine, NewContract, NewPayment, NewReceipt,
+    Payment, PriceItem, PriceItemFacts, Receipt, ReceiptLine,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -806,4 +806,384 @@ pub async fn daily_sales(
         net: received - refunded,
         payments,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The clinic's business profile and the contract documents
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProfileIn {
+    pub legal_name: String,
+    pub address: String,
+    pub phone: String,
+    pub representative: String,
+    /// `T` and 13 digits (適格請求書発行事業者の登録番号), when registered.
+    pub registration_number: Option<String>,
+    /// How advance payments are protected, or that they are not.
+    pub advance_payment_protection: String,
+}
+
+pub async fn profile(state: &AppState, p: &Principal) -> Result<Option<ClinicProfile>, ApiError> {
+    p.require(Permission::ViewHome)?;
+    Ok(state.store.clinic_profile(p.clinic.id).await?)
+}
+
+/// Sets the clinic's business profile (admins). The registration number
+/// is checked for its form (`T` and 13 digits).
+pub async fn set_profile(
+    state: &AppState,
+    p: &Principal,
+    input: &ProfileIn,
+) -> Result<ClinicProfile, ApiError> {
+    p.require(Permission::ManageSettings)?;
+    let mut errs = Vec::new();
+    for (field, v) in [
+        ("legal_name", &input.legal_name),
+        ("address", &input.address),
+        ("phone", &input.phone),
+        ("representative", &input.representative),
+        (
+            "advance_payment_protection",
+            &input.advance_payment_protection,
+        ),
+    ] {
+        if v.trim().is_empty() {
+            errs.push(FieldError::new(field, "field_required"));
+        } else if v.chars().count() > 500 {
+            errs.push(FieldError::new(field, "field_too_long"));
+        }
+    }
+    let reg = opt(&input.registration_number).map(|r| r.to_uppercase());
+    if let Some(r) = &reg {
+        let digits = r.strip_prefix('T').unwrap_or("");
+        if digits.len() != 13 || !digits.chars().all(|c| c.is_ascii_digit()) {
+            errs.push(FieldError::new(
+                "registration_number",
+                "registration_number_invalid",
+            ));
+        }
+    }
+    if !errs.is_empty() {
+        return Err(ApiError::fields(errs));
+    }
+    let profile = ClinicProfile {
+        legal_name: input.legal_name.trim().to_string(),
+        address: input.address.trim().to_string(),
+        phone: input.phone.trim().to_string(),
+        representative: input.representative.trim().to_string(),
+        registration_number: reg,
+        advance_payment_protection: input.advance_payment_protection.trim().to_string(),
+    };
+    Ok(state
+        .store
+        .set_clinic_profile(&p.actor(), p.clinic.id, &profile)
+        .await?)
+}
+
+fn payment_plan_ja(plan: &str) -> &'static str {
+    match plan {
+        "lump_sum" => "一括払い",
+        "instalments" => "分割払い（支払日は別紙の支払予定のとおり）",
+        _ => "月額払い",
+    }
+}
+
+/// The document's content: every item regulatory.md §3.2 lists, in
+/// Japanese (the language of the contract).
+fn document_content(
+    kind: &str,
+    clinic: &str,
+    profile: &ClinicProfile,
+    c: &Contract,
+    patient: &str,
+    made_by: &str,
+    made_on: Date,
+) -> Result<jousei_documents::ContractDocument, ApiError> {
+    let contract = kind == "contract";
+    let yen = |v: Yen| jousei_core::commerce::format_yen(v, jousei_core::locale::Locale::Ja);
+    let t = tax::receipt_tax(
+        c.lines
+            .iter()
+            .map(|l| (l.tax_rate, l.unit_price * Yen::from(l.quantity))),
+    )
+    .map_err(|e| ApiError::fields(vec![e]))?;
+    let terms: Option<ClinicTerms> = serde_json::from_value(c.terms.clone()).ok().flatten();
+    let before = terms
+        .and_then(|x| x.before_start_fee)
+        .map_or(20_000, |f| f.min(20_000));
+    let cap = terms
+        .and_then(|x| x.after_start_fee_cap)
+        .map_or(50_000, |f| f.min(50_000));
+    let pct = terms
+        .and_then(|x| x.after_start_fee_percent)
+        .map_or(20, |f| f.min(20));
+    let mut business = vec![
+        (
+            "名称".to_string(),
+            format!("{}（{}）", profile.legal_name, clinic),
+        ),
+        ("住所".into(), profile.address.clone()),
+        ("電話番号".into(), profile.phone.clone()),
+        ("代表者".into(), profile.representative.clone()),
+    ];
+    if contract {
+        business.push(("契約締結担当者".into(), made_by.to_string()));
+        business.push((
+            "契約締結年月日".into(),
+            jousei_core::commerce::format_date(made_on, jousei_core::locale::Locale::Ja),
+        ));
+    }
+    let service = vec![
+        ("ご契約者".to_string(), patient.to_string()),
+        (
+            "役務の内容".into(),
+            c.lines
+                .iter()
+                .map(|l| format!("{} × {}", l.name_ja, l.quantity))
+                .collect::<Vec<_>>()
+                .join("、"),
+        ),
+        (
+            "提供の方法".into(),
+            "医師（または医師の指示を受けた看護師）による施術".into(),
+        ),
+        ("回数の総計".into(), format!("{}回", c.sessions)),
+        (
+            "提供期間".into(),
+            match c.ends_on {
+                Some(e) => format!(
+                    "{} から {} まで",
+                    jousei_core::commerce::format_date(
+                        c.starts_on,
+                        jousei_core::locale::Locale::Ja
+                    ),
+                    jousei_core::commerce::format_date(e, jousei_core::locale::Locale::Ja)
+                ),
+                None => format!(
+                    "{} から（期間の定めなし・回数のみ）",
+                    jousei_core::commerce::format_date(
+                        c.starts_on,
+                        jousei_core::locale::Locale::Ja
+                    )
+                ),
+            },
+        ),
+        ("購入が必要な商品（関連商品）".into(), "ありません".into()),
+    ];
+    let mut money = vec![(
+        if contract {
+            "対価の総額（税込）"
+        } else {
+            "対価の概算額（税込）"
+        }
+        .to_string(),
+        yen(c.total),
+    )];
+    for r in &t.by_rate {
+        money.push((format!("うち消費税（{}%）", r.percent), yen(r.tax)));
+    }
+    for l in &c.lines {
+        money.push((
+            format!("内訳：{}", l.name_ja),
+            format!(
+                "{} × {} = {}",
+                yen(l.unit_price),
+                l.quantity,
+                yen(l.unit_price * Yen::from(l.quantity))
+            ),
+        ));
+    }
+    money.push((
+        "支払の方法・時期".into(),
+        payment_plan_ja(&c.payment_plan).to_string(),
+    ));
+    money.push((
+        "前受金の保全措置".into(),
+        profile.advance_payment_protection.clone(),
+    ));
+    money.push((
+        "割賦販売法に基づく抗弁権の接続".into(),
+        "クレジット契約で支払う場合、役務の提供に問題があるときは、その事由をもってクレジット会社への支払を拒むことができる場合があります。".into(),
+    ));
+    let title = if contract {
+        "契約書面"
+    } else {
+        "概要書面（契約前にお渡しする書面）"
+    };
+    Ok(jousei_documents::ContractDocument {
+        lang: "ja".into(),
+        title: title.into(),
+        clinic: clinic.to_string(),
+        kind: format!("契約番号 {}", c.number),
+        read_notice: "この書面の内容を十分にお読みください。".into(),
+        sections: vec![
+            ("事業者".into(), business),
+            ("役務の内容".into(), service),
+            ("お支払い".into(), money),
+        ],
+        cooling_off_heading: "クーリング・オフについて".into(),
+        cooling_off_text: [
+            "契約書面を受け取った日を含めて8日間は、書面または電磁的記録（電子メール等）により、無条件で契約を解除（クーリング・オフ）できます。",
+            "クーリング・オフの効力は、書面または電磁的記録を発した時に生じます。",
+            "すでに施術を受けていても、支払った金額の全額が返還され、損害賠償や違約金を請求されることはありません。",
+            "事業者が事実と違うことを告げたり威迫したりしたためにクーリング・オフをしなかった場合は、改めて書面を受け取った日から8日間はクーリング・オフができます。",
+        ]
+        .join("\n"),
+        texts: vec![
+            (
+                "中途解約について".into(),
+                format!(
+                    "クーリング・オフ期間の経過後も、将来に向かって契約を解除（中途解約）できます。\n施術の開始前：解約手数料は{}を上限とします。\n施術の開始後：提供済みの施術の対価（契約の単価による）に加え、{}または契約残額の{}%のいずれか低い額を上限とします。\nこれを超える額を受け取っている場合は返還します。",
+                    yen(before),
+                    yen(cap),
+                    pct
+                ),
+            ),
+            (
+                "特約".into(),
+                if terms.is_some() {
+                    "解約手数料について、上記のとおり法定の上限より低い額を定めています。".into()
+                } else {
+                    "ありません。".into()
+                },
+            ),
+        ],
+        note: "この書面は jousei により契約の記録から作成され、作成時の内容のまま保管されます。".into(),
+        footer: format!("{} {} {}", profile.legal_name, profile.address, profile.phone),
+        date: Timestamp::now(),
+    })
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct DocumentIn {
+    /// `summary` (概要書面, before the contract) or `contract` (契約書面).
+    pub kind: String,
+}
+
+/// Makes a contract document as PDF and keeps it (once per kind).
+pub async fn make_document(
+    state: &AppState,
+    p: &Principal,
+    contract_id: Uuid,
+    input: &DocumentIn,
+) -> Result<ContractDocument, ApiError> {
+    p.require(Permission::ContractWrite)?;
+    let kind = input.kind.trim();
+    if !matches!(kind, "summary" | "contract") {
+        return Err(ApiError::fields(vec![FieldError::new(
+            "kind",
+            "contract_document_kind_invalid",
+        )]));
+    }
+    let c = contract_of(state, p, contract_id).await?;
+    let Some(profile) = state.store.clinic_profile(p.clinic.id).await? else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "clinic_profile_missing",
+        ));
+    };
+    let patient = state
+        .store
+        .patient(p.clinic.id, c.patient_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let made_by = match c.made_by {
+        Some(id) => state
+            .store
+            .user_by_id(id)
+            .await?
+            .map(|u| u.display_name)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let made_on = crate::plan_ops::local_date(c.made_at, &crate::plan_ops::clinic_tz(p));
+    let doc = document_content(
+        kind,
+        &p.clinic.name,
+        &profile,
+        &c,
+        &format!("{}（{}）", patient.facts.name, patient.number),
+        &made_by,
+        made_on,
+    )?;
+    let pdf = tokio::task::spawn_blocking(move || jousei_documents::contract_pdf(&doc))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    Ok(state
+        .store
+        .keep_contract_document(
+            &p.actor(),
+            p.clinic.id,
+            contract_id,
+            kind,
+            &pdf.bytes,
+            &pdf.sha256,
+        )
+        .await?)
+}
+
+pub async fn document_pdf(
+    state: &AppState,
+    p: &Principal,
+    document_id: Uuid,
+) -> Result<Vec<u8>, ApiError> {
+    p.require(Permission::ContractRead)?;
+    state
+        .store
+        .contract_document_pdf(p.clinic.id, document_id)
+        .await?
+        .ok_or_else(ApiError::not_found)
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct HandoverIn {
+    /// `paper` or `electronic`.
+    pub method: String,
+    /// The day the patient received it (YYYY-MM-DD).
+    pub received_on: String,
+    /// For `electronic`: the patient consented beforehand to receiving it
+    /// electronically (required).
+    pub electronic_consent: bool,
+}
+
+pub async fn hand_over(
+    state: &AppState,
+    p: &Principal,
+    document_id: Uuid,
+    input: &HandoverIn,
+) -> Result<ContractDocument, ApiError> {
+    p.require(Permission::ContractWrite)?;
+    let mut errs = Vec::new();
+    let method = input.method.trim();
+    match method {
+        "paper" => {}
+        "electronic" if input.electronic_consent => {}
+        "electronic" => errs.push(FieldError::new(
+            "electronic_consent",
+            "contract_electronic_consent_required",
+        )),
+        _ => errs.push(FieldError::new("method", "handover_method_invalid")),
+    }
+    let received = input.received_on.trim().parse::<Date>().ok();
+    match received {
+        None => errs.push(FieldError::new("received_on", "date_invalid")),
+        Some(d) if d > clinic_today(p) => {
+            errs.push(FieldError::new(
+                "received_on",
+                "contract_received_in_future",
+            ));
+        }
+        _ => {}
+    }
+    let Some(received) = received.filter(|_| errs.is_empty()) else {
+        return Err(ApiError::fields(errs));
+    };
+    Ok(state
+        .store
+        .hand_over_document(&p.actor(), p.clinic.id, document_id, method, received)
+        .await?)
 }

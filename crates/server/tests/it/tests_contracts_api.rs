@@ -220,3 +220,130 @@ async fn a_package_is_sold_paid_receipted_and_cancelled_within_the_cooling_off()
         (Some(110_000), Some(110_000), Some(0))
     );
 }
+
+#[tokio::test]
+async fn both_documents_are_made_from_the_contract_and_the_handover_starts_the_cooling_off() {
+    let app = spawn_app().await;
+    let c = chair(&app).await;
+    let admin = Api::new(&app, "admin").await;
+    let co = &c.s.coordinator;
+    let (_, pkg) = admin
+        .post(
+            "/api/v1/price-items",
+            item("CM-IV-5", "package", 5, Some(6), "110000", "iv_drip"),
+        )
+        .await;
+    let (_, k) = co
+        .post(
+            "/api/v1/contracts",
+            json!({"patient_id": c.s.hanako, "plan_id": c.plan, "lines": [{"price_item_id": pkg["id"], "quantity": 1}],
+                   "starts_on": today().to_string(), "payment_plan": "lump_sum", "purpose": "unclear", "method": "drug"}),
+        )
+        .await;
+    let id = k["id"].as_str().unwrap().to_string();
+    assert_eq!(k["covered"], true, "an unclear purpose counts as beauty");
+
+    // No documents without the clinic's business profile.
+    let docs = format!("/api/v1/contracts/{id}/documents");
+    let (st, e) = co.post(&docs, json!({"kind": "contract"})).await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (409, Some("clinic_profile_missing"))
+    );
+    let (st, e) = admin
+        .put(
+            "/api/v1/clinic/profile",
+            json!({"legal_name": "医療法人社団 銀座再生会", "address": "東京都中央区銀座1-2-3",
+                   "phone": "03-1234-5678", "representative": "理事長 佐藤 直子",
+                   "registration_number": "T12345", "advance_payment_protection": "保全措置なし"}),
+        )
+        .await;
+    assert_eq!(
+        (st, e["errors"][0]["code"].as_str()),
+        (422, Some("registration_number_invalid"))
+    );
+    let (st, _) = admin
+        .put(
+            "/api/v1/clinic/profile",
+            json!({"legal_name": "医療法人社団 銀座再生会", "address": "東京都中央区銀座1-2-3",
+                   "phone": "03-1234-5678", "representative": "理事長 佐藤 直子",
+                   "registration_number": "T1234567890123", "advance_payment_protection": "保全措置なし"}),
+        )
+        .await;
+    assert_eq!(st, 200);
+
+    let (st, summary) = co.post(&docs, json!({"kind": "summary"})).await;
+    assert_eq!(st, 201, "{summary}");
+    let (st, doc) = co.post(&docs, json!({"kind": "contract"})).await;
+    assert_eq!(st, 201, "{doc}");
+    let (st, e) = co.post(&docs, json!({"kind": "contract"})).await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (409, Some("contract_document_exists"))
+    );
+    let doc_id = doc["id"].as_str().unwrap();
+    let r = reqwest::Client::new()
+        .get(app.url(&format!("/api/v1/contract-documents/{doc_id}/pdf")))
+        .bearer_auth(&co.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let pdf = r.bytes().await.unwrap();
+    use sha2::Digest;
+    assert_eq!(
+        hex::encode(sha2::Sha256::digest(&pdf)),
+        doc["sha256"].as_str().unwrap()
+    );
+    if let Some(text) = pdf_text(&pdf) {
+        let flat: String = text.split_whitespace().collect();
+        for needle in [
+            "契約書面",
+            "この書面の内容を十分にお読みください。",
+            "クーリング・オフについて",
+            "医療法人社団銀座再生会",
+            "理事長佐藤直子",
+            "回数の総計5回",
+            "110,000円",
+            "契約締結担当者",
+            "C-000001",
+            "山田花子",
+        ] {
+            assert!(flat.contains(needle), "{needle} missing from:\n{text}");
+        }
+    }
+
+    // Electronic delivery needs the prior consent; paper starts the 8 days.
+    let hand = format!("/api/v1/contract-documents/{doc_id}/handover");
+    let (st, e) = co
+        .post(
+            &hand,
+            json!({"method": "electronic", "received_on": today().to_string()}),
+        )
+        .await;
+    assert_eq!(
+        (st, e["errors"][0]["code"].as_str()),
+        (422, Some("contract_electronic_consent_required"))
+    );
+    let (st, _) = co
+        .post(
+            &hand,
+            json!({"method": "paper", "received_on": today().to_string()}),
+        )
+        .await;
+    assert_eq!(st, 200);
+    let (_, k) = co.get(&format!("/api/v1/contracts/{id}")).await;
+    assert_eq!(k["cooling_off"]["state"], "running", "{k}");
+    let last = today().checked_add(jiff::Span::new().days(7)).unwrap();
+    assert_eq!(k["cooling_off"]["last_day"], last.to_string());
+    let (st, e) = co
+        .post(
+            &hand,
+            json!({"method": "paper", "received_on": today().to_string()}),
+        )
+        .await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (409, Some("contract_document_handed_over"))
+    );
+}

@@ -53,6 +53,18 @@ impl Api {
         let s = r.status().as_u16();
         (s, r.json().await.unwrap_or(Value::Null))
     }
+    pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
+        let r = reqwest::Client::new()
+            .put(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .header("accept-language", self.lang)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
     pub async fn post_bytes(&self, path: &str, ct: &str, body: Vec<u8>) -> (u16, Value) {
         let r = reqwest::Client::new()
             .post(format!("{}{path}", self.base))
