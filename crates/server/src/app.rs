@@ -112,6 +112,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::schedule_pages::router())
         .merge(crate::care_pages::router())
         .merge(crate::safety_pages::router())
+        .merge(crate::contract_pages::router())
         .merge(api_router)
         .merge(crate::assets::router())
         .layer(middleware::from_fn_with_state(state.clone(), context))

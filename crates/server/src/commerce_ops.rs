@@ -307,7 +307,7 @@ pub struct ContractView {
     pub balance: Yen,
 }
 
-fn contract_view(p: &Principal, c: Contract) -> ContractView {
+pub fn contract_view(p: &Principal, c: Contract) -> ContractView {
     let received = c
         .documents
         .iter()

@@ -15,6 +15,7 @@ pub mod coldchain_pages;
 pub mod commerce_api;
 pub mod commerce_ops;
 pub mod config;
+pub mod contract_pages;
 pub mod disclosure_page;
 pub mod error;
 pub mod form;

@@ -127,8 +127,8 @@ fn nav(p: Option<&Principal>, path: &str) -> Vec<NavItem> {
     });
     items.push(NavItem {
         key: "nav-contracts",
-        href: None,
-        current: false,
+        href: p.can(Permission::ContractRead).then_some("/contracts"),
+        current: path.starts_with("/contracts"),
     });
     items.push(NavItem {
         key: "nav-scan",
@@ -432,7 +432,7 @@ async fn home(State(state): State<AppState>, Signed(p, ctx): Signed) -> Result<R
         Area {
             title: "nav-contracts",
             summary: "home-area-contracts",
-            href: None,
+            href: p.can(Permission::ContractRead).then_some("/contracts"),
         },
     ];
     // The admin area is shown only to those who may open part of it.

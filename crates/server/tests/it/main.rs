@@ -18,6 +18,7 @@ mod tests_care_api;
 mod tests_care_ui;
 mod tests_coldchain_ui;
 mod tests_contracts_api;
+mod tests_contracts_ui;
 mod tests_patients_api;
 mod tests_patients_ui;
 mod tests_plans_api;
