@@ -101,5 +101,6 @@ pub async fn seed_at(store: &DynStore, now: jiff::Timestamp) -> anyhow::Result<b
     let patients = crate::demo_patients::seed(store, ginza.id, &logins).await?;
     crate::demo_plans::seed(store, ginza.id, &ginza.time_zone, &logins, &patients, now).await?;
     crate::demo_safety::seed(store, ginza.id, &ginza.time_zone, &logins, now).await?;
+    crate::demo_commerce::seed(store, ginza.id, &ginza.time_zone, &logins, &patients, now).await?;
     Ok(true)
 }
