@@ -18,8 +18,8 @@ use uuid::Uuid;
 use crate::api::ApiJson;
 use crate::app::{AppState, Signed};
 use crate::commerce_ops::{
-    self as ops, CancelIn, ContractIn, ContractView, DailySales, DocumentIn, HandoverIn, PaymentIn,
-    PaymentReceipt, PriceItemIn, PriceItemView, ProfileIn,
+    self as ops, CancelIn, ContractIn, ContractReport, ContractView, DailySales, DocumentIn,
+    HandoverIn, PaymentIn, PaymentReceipt, PriceItemIn, PriceItemView, ProfileIn,
 };
 use crate::error::{ApiError, Problem};
 
@@ -42,6 +42,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(make_document))
         .routes(routes!(document_pdf))
         .routes(routes!(hand_over))
+        .routes(routes!(contract_report))
 }
 
 type Json201<T> = (StatusCode, Json<T>);
@@ -325,4 +326,14 @@ async fn hand_over(
     ApiJson(body): ApiJson<HandoverIn>,
 ) -> Result<Json<ContractDocument>, ApiError> {
     Ok(Json(ops::hand_over(&state, &p, id, &body).await?))
+}
+
+/// Active contracts: advance payments earned (sessions given) and not yet
+/// earned, contracts in their cooling-off, balances due.
+#[utoipa::path(get, path = "/api/v1/reports/contracts", tag = "contracts", security(("bearer" = [])), responses((status = 200, body = Object)))]
+async fn contract_report(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+) -> Result<Json<ContractReport>, ApiError> {
+    Ok(Json(ops::contract_report(&state, &p).await?))
 }

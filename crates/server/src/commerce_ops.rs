@@ -1187,3 +1187,71 @@ pub async fn hand_over(
         .hand_over_document(&p.actor(), p.clinic.id, document_id, method, received)
         .await?)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reports
+
+/// One contract in a report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContractLineReport {
+    pub id: Uuid,
+    pub number: String,
+    pub patient_id: Uuid,
+    pub total: Yen,
+    pub paid: Yen,
+    pub balance: Yen,
+    pub sessions: u32,
+    pub sessions_used: u32,
+    /// Paid for sessions given (at the contract's unit price, rounded down).
+    pub earned: Yen,
+    /// Paid in advance for sessions not yet given (前受金).
+    pub unearned: Yen,
+    pub cooling_off: cooling_off::Status,
+}
+
+/// Active contracts: what is paid in advance and what is earned (役務消化),
+/// those in their cooling-off, and the balances due.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContractReport {
+    pub today: Date,
+    pub active: usize,
+    pub paid: Yen,
+    pub earned: Yen,
+    pub unearned: Yen,
+    pub balance_due: Yen,
+    pub contracts: Vec<ContractLineReport>,
+}
+
+pub async fn contract_report(state: &AppState, p: &Principal) -> Result<ContractReport, ApiError> {
+    p.require(Permission::ContractRead)?;
+    let list = state.store.contracts(p.clinic.id).await?;
+    let mut contracts = Vec::new();
+    for c in list.into_iter().filter(|c| c.status == "active") {
+        let used = c.sessions_used.min(c.sessions);
+        let given_value = cancellation::provided_value(c.total, c.sessions.max(1), used);
+        let earned = c.paid.clamp(0, given_value);
+        let v = contract_view(p, c);
+        contracts.push(ContractLineReport {
+            id: v.contract.id,
+            number: v.contract.number.clone(),
+            patient_id: v.contract.patient_id,
+            total: v.contract.total,
+            paid: v.contract.paid,
+            balance: v.balance,
+            sessions: v.contract.sessions,
+            sessions_used: v.contract.sessions_used,
+            earned,
+            unearned: (v.contract.paid - earned).max(0),
+            cooling_off: v.cooling_off,
+        });
+    }
+    Ok(ContractReport {
+        today: clinic_today(p),
+        active: contracts.len(),
+        paid: contracts.iter().map(|c| c.paid).sum(),
+        earned: contracts.iter().map(|c| c.earned).sum(),
+        unearned: contracts.iter().map(|c| c.unearned).sum(),
+        balance_due: contracts.iter().map(|c| c.balance).sum(),
+        contracts,
+    })
+}

@@ -42,6 +42,8 @@ pub fn router() -> Router<AppState> {
         .route("/contracts/{id}/documents/{did}/pdf", get(document_file))
         .route("/contracts/{id}/payments", post(payment_submit))
         .route("/contracts/{id}/cancel", post(cancel_submit))
+        .route("/contracts/{id}/receipts/{rid}", get(receipt_page))
+        .route("/contracts/reports", get(reports_page))
 }
 
 fn yen(l: &Layout<'_>, v: Yen) -> String {
@@ -397,7 +399,7 @@ struct ContractPage<'a> {
     docs: Vec<DocRow>,
     missing_kinds: Vec<(String, String)>,
     payments: Vec<(String, String, String)>,
-    receipts: Vec<(i64, String, String, String)>,
+    receipts: Vec<(i64, Uuid, String, String, String)>,
     quote: Option<(String, String, String, Vec<String>)>,
     notice: String,
     cancellation: Vec<String>,
@@ -524,6 +526,7 @@ async fn contract_with(
             };
             (
                 r.number,
+                r.id,
                 local_time(r.issued_at.0, zone),
                 yen(&l, r.total),
                 mark,
@@ -715,4 +718,171 @@ async fn cancel_submit(
         Ok(_) => Ok(Redirect::to(&format!("/contracts/{id}?done=cancelled")).into_response()),
         Err(e) => on_error(&state, &p, &ctx, id, e).await,
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A receipt, printable: a simplified qualified invoice (適格簡易請求書)
+
+#[derive(Template)]
+#[template(path = "contracts/receipt.html")]
+struct ReceiptPage<'a> {
+    l: Layout<'a>,
+    contract_id: Uuid,
+    number: i64,
+    issued: String,
+    business: String,
+    registration: String,
+    lines: Vec<(String, String, String)>,
+    rates: Vec<(String, String, String)>,
+    total: String,
+    mark: String,
+}
+
+async fn receipt_page(
+    State(state): State<AppState>,
+    Signed(p, ctx): Signed,
+    Path((id, rid)): Path<(Uuid, Uuid)>,
+) -> Result<Response, ApiError> {
+    p.require(Permission::ContractRead)?;
+    let r = state
+        .store
+        .receipt(p.clinic.id, rid)
+        .await?
+        .filter(|r| r.contract_id == Some(id))
+        .ok_or_else(ApiError::not_found)?;
+    let profile = state.store.clinic_profile(p.clinic.id).await?;
+    let l = Layout::new(&state, &ctx, "con-receipt-title", "/contracts");
+    let tax: Option<jousei_core::commerce::tax::ReceiptTax> =
+        serde_json::from_value(r.tax.clone()).ok();
+    let rates = tax
+        .map(|t| {
+            t.by_rate
+                .iter()
+                .map(|x| (format!("{}%", x.percent), yen(&l, x.total), yen(&l, x.tax)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mark = if r.reverses.is_some() {
+        l.t("con-receipt-reversal")
+    } else if r.reissue_of.is_some() {
+        l.t("con-receipt-reissue")
+    } else {
+        String::new()
+    };
+    render_status(
+        StatusCode::OK,
+        &ReceiptPage {
+            contract_id: id,
+            number: r.number,
+            issued: local_time(r.issued_at.0, &p.clinic.time_zone),
+            business: profile
+                .as_ref()
+                .map(|x| {
+                    format!(
+                        "{}（{}） {} {}",
+                        x.legal_name, p.clinic.name, x.address, x.phone
+                    )
+                })
+                .unwrap_or_else(|| p.clinic.name.clone()),
+            registration: profile
+                .and_then(|x| x.registration_number)
+                .unwrap_or_else(|| l.t("con-receipt-no-registration")),
+            lines: r
+                .lines
+                .iter()
+                .map(|x| {
+                    (
+                        x.description.clone(),
+                        format!("{}%", x.tax_rate.percent()),
+                        yen(&l, x.amount),
+                    )
+                })
+                .collect(),
+            rates,
+            total: yen(&l, r.total),
+            mark,
+            l,
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reports
+
+pub struct ReportRow {
+    pub id: Uuid,
+    pub number: String,
+    pub total: String,
+    pub paid: String,
+    pub earned: String,
+    pub unearned: String,
+    pub balance: String,
+    pub sessions: String,
+    pub cooling: String,
+    pub in_cooling: bool,
+}
+
+#[derive(Template)]
+#[template(path = "contracts/reports.html")]
+struct ReportsPage<'a> {
+    l: Layout<'a>,
+    date: String,
+    totals: Vec<(String, String)>,
+    rows: Vec<ReportRow>,
+    sales: Vec<(String, String, String)>,
+    sales_totals: (String, String, String),
+}
+
+async fn reports_page(
+    State(state): State<AppState>,
+    Signed(p, ctx): Signed,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let q = Pairs::parse(raw.unwrap_or_default().as_bytes());
+    let r = ops::contract_report(&state, &p).await?;
+    let d = ops::daily_sales(&state, &p, &q.get("date")).await?;
+    let l = Layout::new(&state, &ctx, "con-reports-title", "/contracts");
+    let rows = r
+        .contracts
+        .iter()
+        .map(|c| ReportRow {
+            id: c.id,
+            number: c.number.clone(),
+            total: yen(&l, c.total),
+            paid: yen(&l, c.paid),
+            earned: yen(&l, c.earned),
+            unearned: yen(&l, c.unearned),
+            balance: yen(&l, c.balance),
+            sessions: format!("{}/{}", c.sessions_used, c.sessions),
+            cooling: cooling_label(&l, &c.cooling_off).0,
+            in_cooling: !matches!(c.cooling_off, Status::Ended { .. }),
+        })
+        .collect();
+    render_status(
+        StatusCode::OK,
+        &ReportsPage {
+            date: d.date.to_string(),
+            totals: vec![
+                (l.t("con-report-active"), r.active.to_string()),
+                (l.t("con-paid"), yen(&l, r.paid)),
+                (l.t("con-report-earned"), yen(&l, r.earned)),
+                (l.t("con-report-unearned"), yen(&l, r.unearned)),
+                (l.t("con-balance"), yen(&l, r.balance_due)),
+            ],
+            rows,
+            sales: d
+                .payments
+                .iter()
+                .map(|x| {
+                    (
+                        local_time(x.at.0, &p.clinic.time_zone),
+                        yen(&l, x.amount),
+                        l.t(&format!("con-method-pay-{}", x.method)),
+                    )
+                })
+                .collect(),
+            sales_totals: (yen(&l, d.received), yen(&l, d.refunded), yen(&l, d.net)),
+            l,
+        },
+    )
 }

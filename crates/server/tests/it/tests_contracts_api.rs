@@ -165,6 +165,24 @@ async fn a_package_is_sold_paid_receipted_and_cancelled_within_the_cooling_off()
     let (_, list) = co.get(&format!("/api/v1/contracts/{id}/receipts")).await;
     assert_eq!(list.as_array().unwrap().len(), 3);
 
+    // The report: of 110,000 paid, one session of five is earned.
+    let (_, rep) = co.get("/api/v1/reports/contracts").await;
+    let mine = rep["contracts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            mine["earned"].as_i64(),
+            mine["unearned"].as_i64(),
+            mine["balance"].as_i64()
+        ),
+        (Some(22_000), Some(88_000), Some(0))
+    );
+
     // Within the cooling-off (the contract document not yet received):
     // everything paid comes back, even after a session.
     let (st, q) = co

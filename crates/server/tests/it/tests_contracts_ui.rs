@@ -147,6 +147,22 @@ async fn sell_documents_pay_and_cancel_in_the_pages() {
     assert_eq!(r.status(), 303);
     let (_, html) = b.page(&format!("/contracts/{id}?notice={today}")).await;
     assert!(html.contains("No. 1"));
+    // The receipt, printable: the tax at its rate, computed once.
+    let href = html
+        .split("href=\"")
+        .find(|x| x.contains("/receipts/"))
+        .and_then(|x| x.split('"').next())
+        .unwrap()
+        .to_string();
+    let (st, receipt) = b.page(&href).await;
+    assert_eq!(st, 200);
+    assert!(
+        receipt.contains("領収書") && receipt.contains("4,545円") && receipt.contains("未登録")
+    );
+    // The reports: paid in advance, not yet earned (no session given).
+    let (st, rep) = b.page("/contracts/reports").await;
+    assert_eq!(st, 200);
+    assert!(rep.contains("前受金") && rep.contains("50,000円"), "{rep}");
     assert!(
         html.contains("data-testid=\"quote-refund\">50,000円"),
         "{html}"
