@@ -44,6 +44,8 @@ pub fn router() -> Router<AppState> {
         .route("/contracts/{id}/cancel", post(cancel_submit))
         .route("/contracts/{id}/receipts/{rid}", get(receipt_page))
         .route("/contracts/reports", get(reports_page))
+        .route("/contracts/prices", post(price_submit))
+        .route("/contracts/profile", get(profile_page).post(profile_submit))
 }
 
 fn yen(l: &Layout<'_>, v: Yen) -> String {
@@ -97,17 +99,54 @@ pub struct ContractRow {
 #[template(path = "contracts/list.html")]
 struct ListPage<'a> {
     l: Layout<'a>,
+    errs: Problems,
+    f: Pairs,
+    flash: Option<String>,
     rows: Vec<ContractRow>,
     prices: Vec<(String, String, String, String)>,
     can_write: bool,
+    can_price: bool,
+    can_profile: bool,
+    kinds: Vec<Opt>,
+}
+
+impl ListPage<'_> {
+    fn v(&self, key: &str) -> String {
+        self.f.get(key)
+    }
 }
 
 async fn list_page(
     State(state): State<AppState>,
     Signed(p, ctx): Signed,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
+    let q = Pairs::parse(raw.unwrap_or_default().as_bytes());
+    list_with(
+        &state,
+        &p,
+        &ctx,
+        Pairs::default(),
+        Problems::default(),
+        StatusCode::OK,
+        &q,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn list_with(
+    state: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    f: Pairs,
+    errs: Problems,
+    status: StatusCode,
+    q: &Pairs,
+) -> Result<Response, ApiError> {
+    let (state, p, ctx) = (state, p, ctx);
     p.require(Permission::ContractRead)?;
-    let l = Layout::new(&state, &ctx, "con-title", "/contracts");
+    let l = Layout::new(state, ctx, "con-title", "/contracts");
     let list = state.store.contracts(p.clinic.id).await?;
     let mut ids: Vec<Uuid> = list.iter().map(|c| c.patient_id).collect();
     ids.sort_unstable();
@@ -121,7 +160,7 @@ async fn list_page(
                 .find(|x| x.id == c.patient_id)
                 .map(|x| format!("{} {}", x.number, x.facts.name))
                 .unwrap_or_default();
-            let v = ops::contract_view(&p, c);
+            let v = ops::contract_view(p, c);
             ContractRow {
                 id: v.contract.id,
                 number: v.contract.number.clone(),
@@ -135,7 +174,7 @@ async fn list_page(
             }
         })
         .collect();
-    let prices = ops::price_items(&state, &p)
+    let prices = ops::price_items(state, p)
         .await?
         .into_iter()
         .filter(|x| x.item.active)
@@ -155,15 +194,134 @@ async fn list_page(
             )
         })
         .collect();
+    let flash = match q.get("done").as_str() {
+        "price" => Some(l.t("con-done-price")),
+        "profile" => Some(l.t("con-done-profile")),
+        _ => None,
+    };
+    let kind = f.get("kind");
     render_status(
-        StatusCode::OK,
+        status,
         &ListPage {
             rows,
             prices,
             can_write: p.can(Permission::ContractWrite),
+            can_price: p.can(Permission::ManagePrices),
+            can_profile: p.can(Permission::ManageSettings),
+            kinds: choice(
+                &l,
+                "con-kind-item",
+                &["single", "package", "monthly"],
+                &kind,
+            ),
+            flash,
+            errs,
+            f,
             l,
         },
     )
+}
+
+async fn price_submit(
+    State(state): State<AppState>,
+    Signed(p, ctx): Signed,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let f = Pairs::parse(&body);
+    let input = ops::PriceItemIn {
+        code: f.get("code"),
+        name_ja: f.get("name_ja"),
+        name_en: f.get("name_en"),
+        kind: f.get("kind"),
+        product_id: None,
+        route: f.filled("route"),
+        sessions: f.get("sessions").trim().parse().unwrap_or(0),
+        period_months: f.get("period_months").trim().parse().ok(),
+        price: f.get("price"),
+        tax_rate: "standard".into(),
+        usual_course: f.get("usual_course"),
+        main_risks: f.get("main_risks"),
+    };
+    match ops::create_price_item(&state, &p, &input).await {
+        Ok(_) => Ok(Redirect::to("/contracts?done=price").into_response()),
+        Err(e) => {
+            let status = e.status;
+            let errs = page_problem(&state, &ctx, e)?;
+            list_with(&state, &p, &ctx, f, errs, status, &Pairs::default()).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "contracts/profile.html")]
+struct ProfilePage<'a> {
+    l: Layout<'a>,
+    errs: Problems,
+    f: Pairs,
+}
+
+impl ProfilePage<'_> {
+    fn v(&self, key: &str) -> String {
+        self.f.get(key)
+    }
+}
+
+async fn profile_page(
+    State(state): State<AppState>,
+    Signed(p, ctx): Signed,
+) -> Result<Response, ApiError> {
+    p.require(Permission::ManageSettings)?;
+    let f = match ops::profile(&state, &p).await? {
+        Some(x) => Pairs(vec![
+            ("legal_name".into(), x.legal_name),
+            ("address".into(), x.address),
+            ("phone".into(), x.phone),
+            ("representative".into(), x.representative),
+            (
+                "registration_number".into(),
+                x.registration_number.unwrap_or_default(),
+            ),
+            (
+                "advance_payment_protection".into(),
+                x.advance_payment_protection,
+            ),
+        ]),
+        None => Pairs::default(),
+    };
+    let l = Layout::new(&state, &ctx, "con-profile-title", "/contracts");
+    render_status(
+        StatusCode::OK,
+        &ProfilePage {
+            l,
+            errs: Problems::default(),
+            f,
+        },
+    )
+}
+
+async fn profile_submit(
+    State(state): State<AppState>,
+    Signed(p, ctx): Signed,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let f = Pairs::parse(&body);
+    let input = ops::ProfileIn {
+        legal_name: f.get("legal_name"),
+        address: f.get("address"),
+        phone: f.get("phone"),
+        representative: f.get("representative"),
+        registration_number: f.filled("registration_number"),
+        advance_payment_protection: f.get("advance_payment_protection"),
+    };
+    match ops::set_profile(&state, &p, &input).await {
+        Ok(_) => Ok(Redirect::to("/contracts?done=profile").into_response()),
+        Err(e) => {
+            let status = e.status;
+            let errs = page_problem(&state, &ctx, e)?;
+            let l = Layout::new(&state, &ctx, "con-profile-title", "/contracts");
+            render_status(status, &ProfilePage { l, errs, f })
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -74,14 +74,51 @@ async fn sell_documents_pay_and_cancel_in_the_pages() {
     let r = make("contract").await;
     assert_eq!(r.status(), 409);
     assert!(r.text().await.unwrap().contains("事業者情報"));
-    let (st, _) = admin
-        .put(
-            "/api/v1/clinic/profile",
-            json!({"legal_name": "医療法人社団 銀座再生会", "address": "東京都中央区銀座1-2-3", "phone": "03-1234-5678",
-                   "representative": "理事長 佐藤 直子", "advance_payment_protection": "保全措置なし"}),
-        )
-        .await;
+    // The admin sets it in the page (a malformed registration number first).
+    let ad = app.signed_in("admin", "ja").await;
+    let (st, html) = ad.page("/contracts/profile").await;
     assert_eq!(st, 200);
+    let ad_csrf = csrf_of(&html);
+    let mut profile = vec![
+        ("csrf", ad_csrf.as_str()),
+        ("legal_name", "医療法人社団 銀座再生会"),
+        ("address", "東京都中央区銀座1-2-3"),
+        ("phone", "03-1234-5678"),
+        ("representative", "理事長 佐藤 直子"),
+        ("advance_payment_protection", "保全措置なし"),
+        ("registration_number", "T12"),
+    ];
+    let r = ad.post_form("/contracts/profile", &profile).await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("data-testid=\"error-registration_number\"")
+    );
+    profile.pop();
+    let r = ad.post_form("/contracts/profile", &profile).await;
+    assert_eq!(r.status(), 303);
+    // And adds a price item in the page: the risks are required.
+    let mut price = vec![
+        ("csrf", ad_csrf.as_str()),
+        ("code", "CM-IV-1"),
+        ("name_ja", "上清液 点滴 単回"),
+        ("name_en", "IV drip, single"),
+        ("kind", "single"),
+        ("sessions", "1"),
+        ("price", "55000"),
+        ("usual_course", "単回"),
+        ("main_risks", ""),
+    ];
+    let r = ad.post_form("/contracts/prices", &price).await;
+    assert_eq!(r.status(), 422);
+    price.pop();
+    price.push(("main_risks", "穿刺部の痛み・内出血"));
+    let r = ad.post_form("/contracts/prices", &price).await;
+    assert_eq!(r.status(), 303);
+    let (_, html) = b.page("/contracts").await;
+    assert!(html.contains("CM-IV-1 上清液 点滴 単回") && html.contains("55,000円"));
     assert_eq!(make("summary").await.status(), 303);
     assert_eq!(make("contract").await.status(), 303);
     let (_, html) = b.page(&format!("/contracts/{id}")).await;
