@@ -60,7 +60,8 @@ pub struct PriceItemIn {
     pub code: String,
     pub name_ja: String,
     pub name_en: String,
-    /// single, package, monthly
+    /// single, package, monthly, or discount (an amount off a contract,
+    /// 0 sessions; its conditions in `usual_course`)
     pub kind: String,
     pub product_id: Option<Uuid>,
     pub route: Option<String>,
@@ -103,10 +104,19 @@ fn price_facts(state_products: &[Uuid], input: &PriceItemIn) -> Result<PriceItem
         }
     }
     let kind = input.kind.trim();
-    if !matches!(kind, "single" | "package" | "monthly") {
+    if !matches!(kind, "single" | "package" | "monthly" | "discount") {
         errs.push(FieldError::new("kind", "price_item_kind_invalid"));
     }
-    if input.sessions == 0 || input.sessions > 100 || (kind == "single" && input.sessions != 1) {
+    let discount = kind == "discount";
+    if discount {
+        // A discount takes an amount off a contract; it has no sessions.
+        if input.sessions != 0 {
+            errs.push(FieldError::new("sessions", "price_item_discount_sessions"));
+        }
+    } else if input.sessions == 0
+        || input.sessions > 100
+        || (kind == "single" && input.sessions != 1)
+    {
         errs.push(FieldError::new("sessions", "price_item_sessions_invalid"));
     }
     let period = input.period_months.filter(|m| *m > 0);
@@ -146,6 +156,11 @@ fn price_facts(state_products: &[Uuid], input: &PriceItemIn) -> Result<PriceItem
         ("usual_course", &input.usual_course),
         ("main_risks", &input.main_risks),
     ] {
+        // A discount states its conditions (in `usual_course`); it has no
+        // risks of its own.
+        if discount && field == "main_risks" {
+            continue;
+        }
         if v.trim().is_empty() {
             // The advertising rule: a price comes with the usual course and
             // the main risks (regulatory.md §2.1).
@@ -363,6 +378,20 @@ pub async fn create_contract(
             .ok()
             .and_then(|id| items.iter().find(|i| i.id == id && i.active));
         match item {
+            Some(i) if i.facts.kind == "discount" && l.quantity == 1 => {
+                lines.push(ContractLine {
+                    price_item_id: i.id,
+                    price_item_version: i.version,
+                    name_ja: i.facts.name_ja.clone(),
+                    quantity: 1,
+                    unit_price: -i.facts.price,
+                    tax_rate: i.facts.tax_rate,
+                    sessions: 0,
+                });
+            }
+            Some(i) if i.facts.kind == "discount" => {
+                errs.push(FieldError::new("lines", "contract_discount_quantity"));
+            }
             Some(i) if (1..=20).contains(&l.quantity) => {
                 if let Some(m) = i.facts.period_months {
                     period_months = Some(period_months.map_or(m, |x| x.max(m)));
@@ -415,6 +444,18 @@ pub async fn create_contract(
         .map(|l| l.unit_price * Yen::from(l.quantity))
         .sum();
     let sessions: u32 = lines.iter().map(|l| l.sessions * l.quantity).sum();
+    if sessions == 0 {
+        return Err(ApiError::fields(vec![FieldError::new(
+            "lines",
+            "contract_sessions_required",
+        )]));
+    }
+    if total < 1 {
+        return Err(ApiError::fields(vec![FieldError::new(
+            "lines",
+            "contract_discount_too_large",
+        )]));
+    }
     let period = match period_months {
         Some(m) => ServicePeriod::Months { months: m },
         None => ServicePeriod::NoFixedEnd,

@@ -211,7 +211,7 @@ async fn list_with(
             kinds: choice(
                 &l,
                 "con-kind-item",
-                &["single", "package", "monthly"],
+                &["single", "package", "monthly", "discount"],
                 &kind,
             ),
             flash,

@@ -49,3 +49,7 @@ field-advance_payment_protection = Protection of advance payments
 field-electronic_consent = Consent to electronic delivery
 field-received_on = Received on
 err-clinic_profile_version_taken = The profile was changed at the same moment; try again.
+err-price_item_discount_sessions = A discount has no sessions (0).
+err-contract_discount_quantity = A discount applies once (quantity 1).
+err-contract_sessions_required = A contract needs at least one item with sessions (a discount alone is not a contract).
+err-contract_discount_too_large = The discounts are larger than the items: the total must stay above zero.

@@ -97,3 +97,4 @@ con-kind-item-monthly = Monthly plan
 con-profile-title = Business profile
 con-profile-hint = Printed on the contract documents and receipts: the operator's legal name, address, phone, representative, the qualified-invoice registration number and how advance payments are protected.
 con-profile-save = Save
+con-kind-item-discount = Discount (amount off; conditions in "usual course")

@@ -49,3 +49,7 @@ field-advance_payment_protection = 前受金の保全措置
 field-electronic_consent = 電磁的方法による交付の承諾
 field-received_on = 受領日
 err-clinic_profile_version_taken = 同時に事業者情報が変更されました。もう一度行ってください。
+err-price_item_discount_sessions = 値引きには回数がありません（0）。
+err-contract_discount_quantity = 値引きは1回だけ適用します（数量1）。
+err-contract_sessions_required = 回数のある項目が1つ以上必要です（値引きだけでは契約になりません）。
+err-contract_discount_too_large = 値引きが項目の合計を超えています。総額は0円より多くなければなりません。

@@ -97,3 +97,4 @@ con-kind-item-monthly = 月額
 con-profile-title = 事業者情報
 con-profile-hint = 契約書面・領収書に印字されます：名称、住所、電話番号、代表者、適格請求書発行事業者の登録番号、前受金の保全措置。
 con-profile-save = 保存
+con-kind-item-discount = 値引き（金額、条件は「通常必要な回数・期間」欄に記載）

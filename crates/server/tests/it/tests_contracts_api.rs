@@ -90,6 +90,39 @@ async fn a_package_is_sold_paid_receipted_and_cancelled_within_the_cooling_off()
     assert_eq!(k["number"], "C-000001");
     assert_eq!(k["cooling_off"]["state"], "not_started");
     let id = k["id"].as_str().unwrap().to_string();
+    // A discount takes an amount off (once); the tax follows the total.
+    let mut disc = item("FIRST-10K", "discount", 0, None, "10000", "iv_drip");
+    disc["usual_course"] = json!("初回契約のみ");
+    disc["main_risks"] = json!("");
+    let (st, d) = admin.post("/api/v1/price-items", disc).await;
+    assert_eq!(st, 201, "{d}");
+    let (st, e) = co
+        .post(
+            "/api/v1/contracts",
+            json!({"patient_id": c.s.taro, "lines": [{"price_item_id": d["id"], "quantity": 1}],
+                   "starts_on": today().to_string(), "payment_plan": "lump_sum", "purpose": "beauty", "method": "drug"}),
+        )
+        .await;
+    assert_eq!(
+        (st, e["errors"][0]["code"].as_str()),
+        (422, Some("contract_sessions_required"))
+    );
+    let (st, dk) = co
+        .post(
+            "/api/v1/contracts",
+            json!({"patient_id": c.s.taro, "lines": [{"price_item_id": pkg["id"], "quantity": 1}, {"price_item_id": d["id"], "quantity": 1}],
+                   "starts_on": today().to_string(), "payment_plan": "lump_sum", "purpose": "beauty", "method": "drug"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{dk}");
+    assert_eq!(
+        (
+            dk["total"].as_i64(),
+            dk["sessions"].as_u64(),
+            dk["covered"].as_bool()
+        ),
+        (Some(100_000), Some(5), Some(true))
+    );
     // A medical purpose is not covered.
     let (_, m) = co
         .post(
@@ -100,7 +133,7 @@ async fn a_package_is_sold_paid_receipted_and_cancelled_within_the_cooling_off()
         .await;
     assert_eq!(
         (m["covered"].as_bool(), m["number"].as_str()),
-        (Some(false), Some("C-000002"))
+        (Some(false), Some("C-000003"))
     );
 
     // A dose under the plan uses a session (derived, never a counter).
