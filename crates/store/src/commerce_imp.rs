@@ -357,49 +357,44 @@ macro_rules! commerce_impl {
                 key: Option<uuid::Uuid>,
             ) -> $crate::Result<Vec<$crate::commerce::Contract>> {
                 use $crate::commerce_imp::*;
-                let mut q = sqlx::query_as::<_, ContractRow>(sqlx::AssertSqlSafe(format!(
-                    "{CONTRACT_SELECT} WHERE c.clinic_id = $1{filter}{CONTRACT_ORDER}"
-                )))
-                .bind(clinic_id);
-                if let Some(k) = key {
-                    q = q.bind(k);
-                }
-                let rows = q.fetch_all(&mut *conn).await?;
+                let rows: Vec<ContractRow> = Self::rows_keyed(
+                    &mut *conn,
+                    format!("{CONTRACT_SELECT} WHERE c.clinic_id = $1{filter}{CONTRACT_ORDER}"),
+                    clinic_id,
+                    key,
+                )
+                .await?;
                 if rows.is_empty() {
                     return Ok(Vec::new());
                 }
-                let mut q = sqlx::query_as::<_, LineRow>(sqlx::AssertSqlSafe(format!(
-                    "{LINE_SELECT} WHERE c.clinic_id = $1{filter}"
-                )))
-                .bind(clinic_id);
-                if let Some(k) = key {
-                    q = q.bind(k);
-                }
-                let lines = q.fetch_all(&mut *conn).await?;
-                let mut q = sqlx::query_as::<_, DocumentRow>(sqlx::AssertSqlSafe(format!(
-                    "{DOCUMENT_SELECT} WHERE c.clinic_id = $1{filter}"
-                )))
-                .bind(clinic_id);
-                if let Some(k) = key {
-                    q = q.bind(k);
-                }
-                let documents = q.fetch_all(&mut *conn).await?;
-                let mut q = sqlx::query_as::<_, (uuid::Uuid, i64)>(sqlx::AssertSqlSafe(format!(
-                    "{USED_SELECT} WHERE c.clinic_id = $1{filter} GROUP BY c.id"
-                )))
-                .bind(clinic_id);
-                if let Some(k) = key {
-                    q = q.bind(k);
-                }
-                let used = q.fetch_all(&mut *conn).await?;
-                let mut q = sqlx::query_as::<_, (uuid::Uuid, Option<i64>)>(sqlx::AssertSqlSafe(
+                let lines: Vec<LineRow> = Self::rows_keyed(
+                    &mut *conn,
+                    format!("{LINE_SELECT} WHERE c.clinic_id = $1{filter}"),
+                    clinic_id,
+                    key,
+                )
+                .await?;
+                let documents: Vec<DocumentRow> = Self::rows_keyed(
+                    &mut *conn,
+                    format!("{DOCUMENT_SELECT} WHERE c.clinic_id = $1{filter}"),
+                    clinic_id,
+                    key,
+                )
+                .await?;
+                let used: Vec<(uuid::Uuid, i64)> = Self::rows_keyed(
+                    &mut *conn,
+                    format!("{USED_SELECT} WHERE c.clinic_id = $1{filter} GROUP BY c.id"),
+                    clinic_id,
+                    key,
+                )
+                .await?;
+                let paid: Vec<(uuid::Uuid, Option<i64>)> = Self::rows_keyed(
+                    &mut *conn,
                     format!("{PAID_SELECT} WHERE c.clinic_id = $1{filter} GROUP BY c.id"),
-                ))
-                .bind(clinic_id);
-                if let Some(k) = key {
-                    q = q.bind(k);
-                }
-                let paid = q.fetch_all(&mut *conn).await?;
+                    clinic_id,
+                    key,
+                )
+                .await?;
                 assemble_contracts(rows, lines, documents, used, paid)
             }
 

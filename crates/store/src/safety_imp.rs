@@ -296,33 +296,30 @@ macro_rules! safety_impl {
                 key: Option<uuid::Uuid>,
             ) -> $crate::Result<Vec<$crate::safety::AdverseEvent>> {
                 use $crate::safety_imp::*;
-                let mut q = sqlx::query_as::<_, EventRow>(sqlx::AssertSqlSafe(format!(
-                    "{EVENT_SELECT} WHERE e.clinic_id = $1{filter}{EVENT_ORDER}"
-                )))
-                .bind(clinic_id);
-                if let Some(k) = key {
-                    q = q.bind(k);
-                }
-                let rows = q.fetch_all(&mut *conn).await?;
+                let rows: Vec<EventRow> = Self::rows_keyed(
+                    &mut *conn,
+                    format!("{EVENT_SELECT} WHERE e.clinic_id = $1{filter}{EVENT_ORDER}"),
+                    clinic_id,
+                    key,
+                )
+                .await?;
                 if rows.is_empty() {
                     return Ok(Vec::new());
                 }
-                let mut q = sqlx::query_as::<_, FollowUpRow>(sqlx::AssertSqlSafe(format!(
-                    "{FOLLOW_UP_SELECT} WHERE e.clinic_id = $1{filter}"
-                )))
-                .bind(clinic_id);
-                if let Some(k) = key {
-                    q = q.bind(k);
-                }
-                let follow_ups = q.fetch_all(&mut *conn).await?;
-                let mut q = sqlx::query_as::<_, NotificationRow>(sqlx::AssertSqlSafe(format!(
-                    "{NOTIFICATION_SELECT} WHERE e.clinic_id = $1{filter}"
-                )))
-                .bind(clinic_id);
-                if let Some(k) = key {
-                    q = q.bind(k);
-                }
-                let notifications = q.fetch_all(&mut *conn).await?;
+                let follow_ups: Vec<FollowUpRow> = Self::rows_keyed(
+                    &mut *conn,
+                    format!("{FOLLOW_UP_SELECT} WHERE e.clinic_id = $1{filter}"),
+                    clinic_id,
+                    key,
+                )
+                .await?;
+                let notifications: Vec<NotificationRow> = Self::rows_keyed(
+                    &mut *conn,
+                    format!("{NOTIFICATION_SELECT} WHERE e.clinic_id = $1{filter}"),
+                    clinic_id,
+                    key,
+                )
+                .await?;
                 assemble_events(rows, follow_ups, notifications)
             }
 
@@ -346,33 +343,30 @@ macro_rules! safety_impl {
                 key: Option<uuid::Uuid>,
             ) -> $crate::Result<Vec<$crate::safety::Recall>> {
                 use $crate::safety_imp::*;
-                let mut q = sqlx::query_as::<_, RecallRow>(sqlx::AssertSqlSafe(format!(
-                    "{RECALL_SELECT} WHERE r.clinic_id = $1{filter}{RECALL_ORDER}"
-                )))
-                .bind(clinic_id);
-                if let Some(k) = key {
-                    q = q.bind(k);
-                }
-                let rows = q.fetch_all(&mut *conn).await?;
+                let rows: Vec<RecallRow> = Self::rows_keyed(
+                    &mut *conn,
+                    format!("{RECALL_SELECT} WHERE r.clinic_id = $1{filter}{RECALL_ORDER}"),
+                    clinic_id,
+                    key,
+                )
+                .await?;
                 if rows.is_empty() {
                     return Ok(Vec::new());
                 }
-                let mut q = sqlx::query_as::<_, RecallLotRow>(sqlx::AssertSqlSafe(format!(
-                    "{RECALL_LOT_SELECT} WHERE r.clinic_id = $1{filter}"
-                )))
-                .bind(clinic_id);
-                if let Some(k) = key {
-                    q = q.bind(k);
-                }
-                let lots = q.fetch_all(&mut *conn).await?;
-                let mut q = sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(format!(
-                    "{CONTACT_SELECT} WHERE r.clinic_id = $1{filter}"
-                )))
-                .bind(clinic_id);
-                if let Some(k) = key {
-                    q = q.bind(k);
-                }
-                let contacts = q.fetch_all(&mut *conn).await?;
+                let lots: Vec<RecallLotRow> = Self::rows_keyed(
+                    &mut *conn,
+                    format!("{RECALL_LOT_SELECT} WHERE r.clinic_id = $1{filter}"),
+                    clinic_id,
+                    key,
+                )
+                .await?;
+                let contacts: Vec<ContactRow> = Self::rows_keyed(
+                    &mut *conn,
+                    format!("{CONTACT_SELECT} WHERE r.clinic_id = $1{filter}"),
+                    clinic_id,
+                    key,
+                )
+                .await?;
                 assemble_recalls(rows, lots, contacts)
             }
 

@@ -164,6 +164,25 @@ macro_rules! supply_impl {
                 Ok(())
             }
 
+            /// The rows `sql` selects, binding the clinic as `$1` and, when
+            /// given, `key` as `$2`, read through `conn` (the list readers
+            /// of safety and commerce share it).
+            async fn rows_keyed<R>(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                sql: String,
+                clinic_id: uuid::Uuid,
+                key: Option<uuid::Uuid>,
+            ) -> $crate::Result<Vec<R>>
+            where
+                R: for<'r> sqlx::FromRow<'r, <$db as sqlx::Database>::Row> + Send + Unpin,
+            {
+                let mut q = sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(sql)).bind(clinic_id);
+                if let Some(k) = key {
+                    q = q.bind(k);
+                }
+                Ok(q.fetch_all(&mut *conn).await?)
+            }
+
             async fn lot_in(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 clinic_id: uuid::Uuid,
