@@ -4,7 +4,7 @@
 // and executes it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startDemo, launch, unavailable, DEMO_PASSWORD } from "./harness.js";
+import { startDemo, launch, unavailable, watch, signIn } from "./harness.js";
 
 const skip = unavailable();
 let demo, browser;
@@ -24,13 +24,8 @@ test("sell → documents → handover → cancel", { skip: skip ?? false }, asyn
   const errors = [];
   const ctx = await browser.newContext({ locale: "ja-JP", viewport: { width: 1280, height: 1000 } });
   const page = await ctx.newPage();
-  page.on("pageerror", (e) => errors.push(String(e)));
-  page.on("console", (m) => m.type() === "error" && !/status of 4\d\d/.test(m.text()) && errors.push(m.text()));
-  await page.goto(`${demo.url}/login`);
-  await page.fill("#login", "co.yamamoto");
-  await page.fill("#password", DEMO_PASSWORD);
-  await page.click('[data-testid="login-submit"]');
-  await page.waitForURL(`${demo.url}/`);
+  watch(page, errors);
+  await signIn(page, demo.url, "co.yamamoto");
 
   await page.click('nav.side a[href="/contracts"]');
   await page.waitForURL(`${demo.url}/contracts`);

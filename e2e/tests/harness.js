@@ -71,3 +71,18 @@ export async function launch() {
     ],
   });
 }
+
+/** Collects page errors and console errors (4xx responses are expected in tests). */
+export function watch(page, errors) {
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => m.type() === "error" && !/status of 4\d\d/.test(m.text()) && errors.push(m.text()));
+}
+
+/** Signs in at `url` as a demo user and waits for the home page. */
+export async function signIn(page, url, login) {
+  await page.goto(`${url}/login`);
+  await page.fill("#login", login);
+  await page.fill("#password", DEMO_PASSWORD);
+  await page.click('[data-testid="login-submit"]');
+  await page.waitForURL(`${url}/`);
+}

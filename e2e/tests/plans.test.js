@@ -4,7 +4,7 @@
 // itself), and a second booking of the taken slot is refused with the conflict named.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startDemo, launch, unavailable, DEMO_PASSWORD } from "./harness.js";
+import { startDemo, launch, unavailable, watch, signIn } from "./harness.js";
 
 const skip = unavailable();
 let demo, browser;
@@ -20,18 +20,7 @@ after(async () => {
   await demo?.stop();
 });
 
-function watch(page, errors) {
-  page.on("pageerror", (e) => errors.push(String(e)));
-  page.on("console", (m) => m.type() === "error" && !/status of 4\d\d/.test(m.text()) && errors.push(m.text()));
-}
 
-async function signIn(page, login) {
-  await page.goto(`${demo.url}/login`);
-  await page.fill("#login", login);
-  await page.fill("#password", DEMO_PASSWORD);
-  await page.click('[data-testid="login-submit"]');
-  await page.waitForURL(`${demo.url}/`);
-}
 
 async function optionValue(page, select, text) {
   const v = await page.locator(`${select} option`, { hasText: text }).first().getAttribute("value");
@@ -44,7 +33,7 @@ test("plan with a blend → approval → course → booking, seen live by anothe
   const drCtx = await browser.newContext({ locale: "ja-JP", viewport: { width: 1280, height: 900 } });
   const dr = await drCtx.newPage();
   watch(dr, errors);
-  await signIn(dr, "dr.tanaka");
+  await signIn(dr, demo.url, "dr.tanaka");
 
   // The patient's record → new plan.
   await dr.goto(`${demo.url}/patients?kana=やまだ`);
@@ -86,7 +75,7 @@ test("plan with a blend → approval → course → booking, seen live by anothe
   const aCtx = await browser.newContext({ locale: "en-US", viewport: { width: 1280, height: 900 } });
   const a = await aCtx.newPage();
   watch(a, errors);
-  await signIn(a, "co.yamamoto");
+  await signIn(a, demo.url, "co.yamamoto");
   await a.goto(`${demo.url}/schedule?date=${first}`);
   const live = a.locator('[data-testid="schedule-live"]');
   assert.equal(await live.getByText("山田 花子").count(), 0, "not booked yet");
@@ -95,7 +84,7 @@ test("plan with a blend → approval → course → booking, seen live by anothe
   const bCtx = await browser.newContext({ locale: "ja-JP", viewport: { width: 1280, height: 900 } });
   const b = await bCtx.newPage();
   watch(b, errors);
-  await signIn(b, "co.yamamoto");
+  await signIn(b, demo.url, "co.yamamoto");
   await b.goto(plan);
   await b.fill('[data-testid="book-time"]', "11:00");
   await b.fill('[data-testid="book-room"]', "処置室2");
