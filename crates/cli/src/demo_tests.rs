@@ -173,7 +173,7 @@ impl Seeded {
 async fn every_phase(now: Timestamp, strict: bool) -> Seeded {
     let s = seeded(now).await;
     let cal = s.store.clinic_calendar(s.clinic).await.unwrap();
-    assert_eq!(cal, crate::demo_plans::calendar().unwrap());
+    assert_eq!(cal, crate::demo_catalogue::calendar().unwrap());
     let open_today = cal.is_open(s.today).unwrap();
 
     // The catalogue: every reason has a source and a level; the clinic's

@@ -15,6 +15,7 @@ mod barcode_cmd;
 mod calendar_cmd;
 mod contract_cmd;
 mod demo;
+mod demo_catalogue;
 mod demo_commerce;
 mod demo_doses;
 mod demo_patients;
