@@ -163,29 +163,58 @@ fn due_of(p: &Principal, f: &AdverseEventFacts) -> Option<Date> {
     report_due(f, aware_on, ReportingPolicy::default()).map(|(d, _)| d)
 }
 
+/// The doses the events name, each read once.
+type Doses = HashMap<Uuid, jousei_store::care::Administration>;
+
+async fn doses_of<'a>(
+    state: &AppState,
+    p: &Principal,
+    events: impl IntoIterator<Item = &'a AdverseEvent>,
+) -> Result<Doses, ApiError> {
+    let mut out = Doses::new();
+    for e in events {
+        for id in &e.facts.administration_ids {
+            if !out.contains_key(id)
+                && let Some(a) = state.store.administration(p.clinic.id, *id).await?
+            {
+                out.insert(*id, a);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn view_from(p: &Principal, e: AdverseEvent, doses: &Doses) -> AdverseEventView {
+    let reported = e.notifications.iter().any(|n| n.recipient == "authority");
+    let report = due_state(e.due_date, reported, clinic_today(p));
+    let mut lots = Vec::new();
+    for a in e
+        .facts
+        .administration_ids
+        .iter()
+        .filter_map(|id| doses.get(id))
+    {
+        for v in &a.vials {
+            let l = format!("{} {}", v.product_code, v.lot_number);
+            if !lots.contains(&l) {
+                lots.push(l);
+            }
+        }
+    }
+    AdverseEventView {
+        event: e,
+        report,
+        lots,
+    }
+}
+
 async fn view(
     state: &AppState,
     p: &Principal,
     e: AdverseEvent,
 ) -> Result<AdverseEventView, ApiError> {
-    let reported = e.notifications.iter().any(|n| n.recipient == "authority");
-    let report = due_state(e.due_date, reported, clinic_today(p));
-    let mut lots = Vec::new();
-    for id in &e.facts.administration_ids {
-        if let Some(a) = state.store.administration(p.clinic.id, *id).await? {
-            for v in a.vials {
-                let l = format!("{} {}", v.product_code, v.lot_number);
-                if !lots.contains(&l) {
-                    lots.push(l);
-                }
-            }
-        }
-    }
-    Ok(AdverseEventView {
-        event: e,
-        report,
-        lots,
-    })
+    let doses = doses_of(state, p, [&e]).await?;
+    Ok(view_from(p, e, &doses))
 }
 
 pub async fn report(
@@ -294,11 +323,8 @@ pub async fn adverse_events(
 ) -> Result<Vec<AdverseEventView>, ApiError> {
     p.require(Permission::SafetyRead)?;
     let list = state.store.adverse_events(p.clinic.id).await?;
-    let mut out = Vec::with_capacity(list.len());
-    for e in list {
-        out.push(view(state, p, e).await?);
-    }
-    Ok(out)
+    let doses = doses_of(state, p, &list).await?;
+    Ok(list.into_iter().map(|e| view_from(p, e, &doses)).collect())
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -852,7 +878,9 @@ fn counted(map: HashMap<String, usize>) -> Vec<Count> {
 
 pub async fn dashboard(state: &AppState, p: &Principal) -> Result<Dashboard, ApiError> {
     p.require(Permission::SafetyRead)?;
-    let events = adverse_events(state, p).await?;
+    let list = state.store.adverse_events(p.clinic.id).await?;
+    let doses = doses_of(state, p, &list).await?;
+    let events: Vec<AdverseEventView> = list.into_iter().map(|e| view_from(p, e, &doses)).collect();
     let products = state.store.products(p.clinic.id).await?;
     let (mut by_product, mut by_lot, mut by_source, mut by_route, mut by_category) = (
         HashMap::new(),
@@ -870,7 +898,7 @@ pub async fn dashboard(state: &AppState, p: &Principal) -> Result<Dashboard, Api
         let (mut prods, mut lots, mut sources, mut routes) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for id in &e.event.facts.administration_ids {
-            if let Some(a) = state.store.administration(p.clinic.id, *id).await? {
+            if let Some(a) = doses.get(id) {
                 routes.push(a.route.as_str().to_string());
                 for v in &a.vials {
                     prods.push(v.product_code.clone());
