@@ -331,6 +331,18 @@ async fn page_with(
 ) -> Result<Response, ApiError> {
     p.require(Permission::ScheduleRead)?;
     let r = Range::of(p, q);
+    // A date that cannot be read is named; the page shows today instead.
+    let typed = q.get("date");
+    let (errs, status) =
+        if !errs.any() && !typed.trim().is_empty() && typed.trim().parse::<Date>().is_err() {
+            let e = ApiError::fields(vec![FieldError::new("date", "date_invalid")]);
+            (
+                Problems::from_error(&state.i18n, ctx.locale, &e),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        } else {
+            (errs, status)
+        };
     let l = Layout::new(state, ctx, "schui-title", "/schedule");
     let (days, rooms) = days(state, p, &l, &r).await?;
     let step = if r.view == View::Week { 7 } else { 1 };

@@ -174,6 +174,10 @@ async fn a_physician_plans_a_blend_and_a_coordinator_books_the_course_in_the_ui(
     let (st, html) = co.page(&format!("/schedule?date={d1}&view=week")).await;
     assert_eq!(st, 200);
     assert!(html.contains("山田 花子") && html.contains("week-grid"));
+    // A date that cannot be read is named, and today is shown instead.
+    let (st, html) = co.page("/schedule?date=2026-13-45").await;
+    assert_eq!(st, 422);
+    assert!(html.contains("data-testid=\"form-error\""), "{html}");
     let (st, frag) = co.page(&format!("/schedule/list?date={d1}&view=day")).await;
     assert_eq!(st, 200);
     assert!(frag.contains("山田 花子") && !frag.contains("<html"));
