@@ -313,9 +313,13 @@ async fn revise_template(
 }
 
 /// The exact consent document to show the patient (template text with each
-/// product's unapproved-product disclosure) and its SHA-256.
+/// product's unapproved-product disclosure) and its SHA-256. Refused while
+/// no current screening is decided eligible by a physician, so no patient
+/// is asked to sign a consent that would be refused.
 #[utoipa::path(post, path = "/api/v1/patients/{id}/consent-document", tag = "patients", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = DocumentIn, responses(
-    (status = 200, body = DocumentOut), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    (status = 200, body = DocumentOut),
+    (status = 409, description = "consent_screening_required: no current screening decided eligible by a physician", body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn consent_document(
     State(state): State<AppState>,
     Signed(p, _): Signed,

@@ -1168,6 +1168,9 @@ struct ConsentPage<'a> {
     physicians: Vec<Opt>,
     vals: Pairs,
     is_physician: bool,
+    /// No physician's decision permits treatment: the page says so, links
+    /// to the screening, and offers no document or signature.
+    needs_decision: bool,
 }
 
 impl ConsentPage<'_> {
@@ -1237,14 +1240,17 @@ async fn consent_with(
             value: u.login,
         })
         .collect();
+    let needs_decision = !ops::decision_permits_consent(state, p, id).await?;
     let mut problems = Problems::default();
     let mut status = StatusCode::OK;
     if let Some(e) = errs {
         status = e.status;
-        problems = page_problem(state, ctx, e)?;
+        if !needs_decision {
+            problems = page_problem(state, ctx, e)?;
+        }
     }
     let mut doc = None;
-    if q.filled("template_id").is_some() {
+    if q.filled("template_id").is_some() && !needs_decision {
         let input = DocumentIn {
             template_id: uuid_of(&chosen_template),
             product_ids: chosen_products.iter().filter_map(|s| uuid_of(s)).collect(),
@@ -1282,6 +1288,7 @@ async fn consent_with(
             physicians,
             vals: q,
             is_physician: p.can(Permission::ScreeningDecide),
+            needs_decision,
         },
     )
 }

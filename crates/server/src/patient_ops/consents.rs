@@ -164,6 +164,41 @@ async fn document(
     }
 }
 
+/// Whether the patient's latest screening is current and a physician's
+/// decision on it permits treatment: consent follows that decision.
+pub async fn decision_permits_consent(
+    state: &AppState,
+    p: &Principal,
+    patient_id: Uuid,
+) -> Result<bool, ApiError> {
+    let latest = latest_fingerprint(state, p.clinic.id, patient_id).await?;
+    Ok(state
+        .store
+        .screenings(p.clinic.id, patient_id)
+        .await?
+        .into_iter()
+        .next()
+        .is_some_and(|s| screening_view(s, &latest, Timestamp::now()).permits_treatment))
+}
+
+/// Refuses (409 `consent_screening_required`) before anything is shown or
+/// checked when no decision permits treatment, so no patient is asked to
+/// sign a consent that would be refused.
+async fn require_decision(
+    state: &AppState,
+    p: &Principal,
+    patient_id: Uuid,
+) -> Result<(), ApiError> {
+    if decision_permits_consent(state, p, patient_id).await? {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "consent_screening_required",
+        ))
+    }
+}
+
 /// Renders the document a patient is about to be shown.
 pub async fn preview(
     state: &AppState,
@@ -173,6 +208,7 @@ pub async fn preview(
 ) -> Result<DocumentOut, ApiError> {
     p.require(Permission::ConsentRecord)?;
     ensure_patient(state, p, patient_id).await?;
+    require_decision(state, p, patient_id).await?;
     let mut errs = Vec::new();
     let d = document(
         state,
@@ -262,6 +298,7 @@ pub async fn sign(
 ) -> Result<ConsentView, ApiError> {
     p.require(Permission::ConsentRecord)?;
     ensure_patient(state, p, patient_id).await?;
+    require_decision(state, p, patient_id).await?;
     let mut errs = Vec::new();
     let now = Timestamp::now();
     let signature = Signature::parse(
@@ -384,23 +421,6 @@ pub async fn sign(
     }
     if input.text_sha256.trim() != doc.sha256 {
         return Err(ApiError::new(StatusCode::CONFLICT, "consent_text_changed"));
-    }
-    // Consent follows the physician's decision: the latest screening must
-    // be current and permit treatment.
-    let latest = latest_fingerprint(state, p.clinic.id, patient_id).await?;
-    let permitted = state
-        .store
-        .screenings(p.clinic.id, patient_id)
-        .await?
-        .into_iter()
-        .next()
-        .map(|s| screening_view(s, &latest, now).permits_treatment)
-        .unwrap_or(false);
-    if !permitted {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "consent_screening_required",
-        ));
     }
     let c = state
         .store

@@ -650,6 +650,16 @@ async fn consent_is_signed_flagged_same_day_and_withdrawn_never_erased() {
     assert_eq!(s, 201, "{t}");
     let template_id = t["id"].as_str().unwrap().to_string();
 
+    let consents = format!("/api/v1/patients/{id}/consents");
+
+    // A physician's decision first (without one the document is refused:
+    // consent_is_refused_before_signing_without_a_physicians_decision).
+    let (_, sc) = co
+        .post(&format!("/api/v1/patients/{id}/answers"), answers(&[]))
+        .await;
+    decide_eligible(&app, &id, &sc).await;
+    let dr = Api::new(&app, "physician").await;
+
     // The document the patient is shown: template + the product's disclosure.
     let (s, doc) = co
         .post(
@@ -673,29 +683,6 @@ async fn consent_is_signed_flagged_same_day_and_withdrawn_never_erased() {
         }
         body
     };
-    let consents = format!("/api/v1/patients/{id}/consents");
-
-    // No decision yet → refused.
-    let (s, e) = co.post(&consents, sign(json!({}))).await;
-    assert_eq!(
-        (s, e["code"].as_str()),
-        (409, Some("consent_screening_required")),
-        "{e}"
-    );
-    let (_, sc) = co
-        .post(&format!("/api/v1/patients/{id}/answers"), answers(&[]))
-        .await;
-    let dr = Api::new(&app, "physician").await;
-    let (s, _) = dr
-        .post(
-            &format!(
-                "/api/v1/patients/{id}/screenings/{}/decision",
-                sc["id"].as_str().unwrap()
-            ),
-            json!({"decision": "eligible", "reason": "問診・診察で問題なし"}),
-        )
-        .await;
-    assert_eq!(s, 200);
 
     // Field problems, all at once.
     let today = jiff::Timestamp::now()
@@ -899,4 +886,88 @@ async fn co_lang_ja_error(co: &Api, path: &str, body: Value) {
     assert_eq!(r.headers()["content-language"], "ja");
     let v: Value = r.json().await.unwrap();
     assert!(v["title"].as_str().unwrap().contains("新しい版"), "{v}");
+}
+
+/// Consent follows the physician's decision: without one, the document is
+/// not even given out (so no patient signs something that will be refused),
+/// and a signature sent anyway is refused for that reason first, before any
+/// field problem; nothing is recorded.
+#[tokio::test]
+async fn consent_is_refused_before_signing_without_a_physicians_decision() {
+    let app = spawn_app().await;
+    let (product_id, template_id) = product_and_template(&app, template_json("CM-IV", None)).await;
+    let (co, id) = registered(&app).await;
+
+    let doc_path = format!("/api/v1/patients/{id}/consent-document");
+    let doc_body = json!({"template_id": template_id, "product_ids": [product_id]});
+    let (s, e) = co.post(&doc_path, doc_body.clone()).await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (409, Some("consent_screening_required")),
+        "{e}"
+    );
+    // A screening awaiting the physician is not a decision either.
+    let (_, sc) = co
+        .post(&format!("/api/v1/patients/{id}/answers"), answers(&[]))
+        .await;
+    let (s, e) = co.post(&doc_path, doc_body.clone()).await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (409, Some("consent_screening_required"))
+    );
+    // Signing with every field wrong: the missing decision is the answer.
+    let consents = format!("/api/v1/patients/{id}/consents");
+    let (s, e) = co
+        .post(
+            &consents,
+            json!({"template_id": template_id, "template_version": 1, "product_ids": [product_id],
+                   "text_sha256": "x", "signature_svg_path": "", "explained_by": "nurse"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str(), e["errors"].as_array().map(Vec::len)),
+        (409, Some("consent_screening_required"), None),
+        "{e}"
+    );
+    let (_, list) = co.get(&consents).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(0), "nothing recorded");
+
+    // Once decided eligible, the document is given out.
+    decide_eligible(&app, &id, &sc).await;
+    let (s, doc) = co.post(&doc_path, doc_body).await;
+    assert_eq!(s, 200, "{doc}");
+}
+
+/// A product with its disclosure facts and a consent template from `template`
+/// (as the admin), as (product id, template id).
+pub(crate) async fn product_and_template(app: &App, template: Value) -> (String, String) {
+    let qa = Api::new(app, "quality").await;
+    let mut pj = product_json("DP-CM-10", None);
+    pj["foreign_safety_info"] = json!("海外で承認された同等製品はない。");
+    let (s, product) = qa.post("/api/v1/products", pj).await;
+    assert_eq!(s, 201, "{product}");
+    let (s, t) = Api::new(app, "admin")
+        .await
+        .post("/api/v1/consent-templates", template)
+        .await;
+    assert_eq!(s, 201, "{t}");
+    (
+        product["id"].as_str().unwrap().to_string(),
+        t["id"].as_str().unwrap().to_string(),
+    )
+}
+
+/// The physician decides the screening `sc` of patient `id` eligible.
+async fn decide_eligible(app: &App, id: &str, sc: &Value) {
+    let (s, d) = Api::new(app, "physician")
+        .await
+        .post(
+            &format!(
+                "/api/v1/patients/{id}/screenings/{}/decision",
+                sc["id"].as_str().unwrap()
+            ),
+            json!({"decision": "eligible", "reason": "問診・診察で問題なし"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{d}");
 }

@@ -485,3 +485,86 @@ async fn register_questionnaire_decide_sign_and_withdraw_in_the_ui() {
     assert!(record.contains("Eligible with conditions"));
     assert!(record.contains("Withdrawn"));
 }
+
+/// A patient without a physician's decision: the consent page says why no
+/// consent can be taken yet, links to where the decision is made, and offers
+/// neither the document nor the signature pad (so nobody signs in vain); a
+/// signature posted anyway is refused with the same reason.
+#[tokio::test]
+async fn the_consent_page_offers_no_signature_without_a_decision() {
+    let app = spawn_app().await;
+    let (product_id, template_id) =
+        crate::tests_patients_api::product_and_template(&app, template_json()).await;
+    let api = Api::new(&app, "coordinator").await;
+    let (s, pt) = api
+        .post(
+            "/api/v1/patients",
+            json!({"patient": {"name": "山田 花子", "kana": "やまだ はなこ", "birth_date": "1985-04-12",
+                "sex": "female", "phone": "090-1234-5678", "postal_code": "1040061",
+                "address": "東京都中央区銀座1-2-3"}, "data_consent": "tablet"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{pt}");
+    let id = pt["id"].as_str().unwrap().to_string();
+
+    let cpath = format!("/patients/{id}/consent");
+    let chosen = format!("{cpath}?template_id={template_id}&product_ids={product_id}&locale=ja");
+    for (lang, reason) in [
+        ("ja", "医師が適格と判定した有効なスクリーニングが必要です"),
+        (
+            "en",
+            "needs a current screening decided eligible by a physician",
+        ),
+    ] {
+        let b = app.signed_in("coordinator", lang).await;
+        for path in [cpath.clone(), chosen.clone()] {
+            let (s, html) = b.page(&path).await;
+            assert_eq!(s, 200, "{path}: {html}");
+            assert!(
+                html.contains("data-testid=\"consent-screening-required\""),
+                "{lang} {path}: {html}"
+            );
+            assert!(html.contains(reason), "{lang} {path}: the reason is said");
+            assert!(
+                html.contains(&format!("href=\"/patients/{id}#screening\"")),
+                "{lang} {path}: links to where the decision is made"
+            );
+            for absent in [
+                "signature-pad",
+                "sign-form",
+                "consent-text",
+                "consent-choose",
+            ] {
+                assert!(
+                    !html.contains(&format!("data-testid=\"{absent}\"")),
+                    "{lang} {path}: no {absent}"
+                );
+            }
+        }
+    }
+
+    // A signature posted anyway: refused for that reason, nothing recorded.
+    let co = app.signed_in("coordinator", "ja").await;
+    let csrf = co.csrf("/patients").await;
+    let r = co
+        .post_form(
+            &cpath,
+            &[
+                ("csrf", csrf.as_str()),
+                ("template_id", template_id.as_str()),
+                ("template_version", "1"),
+                ("locale", "ja"),
+                ("text_sha256", "x"),
+                ("product_ids", product_id.as_str()),
+                ("explained_by", "physician"),
+                ("signature_svg_path", "M10 10 L50 60"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 409);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("data-testid=\"consent-screening-required\""));
+    assert!(!html.contains("data-testid=\"signature-pad\""));
+    let (_, record) = co.page(&format!("/patients/{id}")).await;
+    assert!(!record.contains("data-testid=\"consent-item\""));
+}
