@@ -474,8 +474,10 @@ pub struct RecallIn {
     pub product_id: Option<String>,
     /// The manufacturer's name, as on the products.
     pub manufacturer: Option<String>,
-    /// A cell source code (e.g. umbilical_cord).
-    pub source: Option<String>,
+    /// A cell source code (e.g. umbilical_cord), for scope `source`
+    /// (`source` is accepted as the older name of this field).
+    #[serde(alias = "source")]
+    pub cell_source: Option<String>,
     pub reason: String,
 }
 
@@ -644,7 +646,7 @@ pub async fn start_recall(
                 (String::new(), vec![])
             }
         },
-        Some(RecallScope::Source) => match opt(&input.source).and_then(CellSource::parse) {
+        Some(RecallScope::Source) => match opt(&input.cell_source).and_then(CellSource::parse) {
             Some(src) => {
                 let ids: Vec<Uuid> = products
                     .iter()
@@ -660,7 +662,7 @@ pub async fn start_recall(
                 )
             }
             None => {
-                errs.push(FieldError::new("source", "recall_source_unknown"));
+                errs.push(FieldError::new("cell_source", "recall_source_unknown"));
                 (String::new(), vec![])
             }
         },

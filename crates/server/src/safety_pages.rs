@@ -819,7 +819,7 @@ async fn recalls_with(
             CellSource::ALL,
             CellSource::as_str,
             "source",
-            &[pick("source")],
+            &[pick("cell_source")],
         ),
         can_manage: p.can(Permission::RecallManage),
         errs,
@@ -855,7 +855,7 @@ async fn recall_submit(
         lot_id: f.filled("lot_id"),
         product_id: f.filled("product_id"),
         manufacturer: f.filled("manufacturer"),
-        source: f.filled("source"),
+        cell_source: f.filled("cell_source"),
         reason: f.get("reason"),
     };
     match ops::start_recall(&state, &p, &input).await {

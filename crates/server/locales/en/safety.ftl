@@ -36,6 +36,7 @@ field-recipient = Recipient
 field-channel = Channel
 field-sent_at = Sent
 field-scope = Scope
+field-cell_source = Cell source
 field-report = Report
 field-at = When
 err-notification_recipient_invalid = Choose who was notified: the authority or the supplier.

@@ -36,6 +36,7 @@ field-recipient = 通知先
 field-channel = 方法
 field-sent_at = 送付日時
 field-scope = 対象
+field-cell_source = 細胞の由来
 field-report = 報告
 field-at = 日時
 err-notification_recipient_invalid = 通知先（行政・委員会、または供給元）を選んでください。

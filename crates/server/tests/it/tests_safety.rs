@@ -374,7 +374,7 @@ async fn a_recall_of_one_component_lot_stops_its_use_and_reaches_the_blend_patie
             &[
                 ("csrf", csrf.as_str()),
                 ("scope", "source"),
-                ("source", "dental_pulp"),
+                ("cell_source", "dental_pulp"),
                 ("reason", "ドナー情報の追加調査"),
             ],
         )
@@ -382,4 +382,53 @@ async fn a_recall_of_one_component_lot_stops_its_use_and_reaches_the_blend_patie
     assert_eq!(r.status(), 303, "{html}");
     let (_, list) = c.s.physician.get("/api/v1/recalls").await;
     assert_eq!(list.as_array().unwrap().len(), 2);
+}
+
+/// The text of the `<label for="{id}">` on a page.
+fn label_for(html: &str, id: &str) -> String {
+    let start = format!("<label for=\"{id}\">");
+    let from = html.find(&start).map(|i| i + start.len()).unwrap_or(0);
+    html[from..]
+        .split("</label>")
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// The recall form's cell-source field is labelled as the cell source (not
+/// the questionnaire's "filled in by"), in both languages, and a problem with
+/// it is named by that label in the API too.
+#[tokio::test]
+async fn the_recall_forms_cell_source_field_is_labelled_as_the_cell_source() {
+    let app = spawn_app().await;
+    for (lang, label) in [("ja", "細胞の由来"), ("en", "Cell source")] {
+        let b = app.signed_in("quality", lang).await;
+        let (st, html) = b.page("/safety/recalls").await;
+        assert_eq!(st, 200);
+        assert_eq!(label_for(&html, "rc-source"), label, "{lang}");
+        assert!(
+            html.contains("id=\"rc-source\" name=\"cell_source\""),
+            "{lang}"
+        );
+    }
+    let qa = crate::tests_supply_api::Api::new(&app, "quality").await;
+    for key in ["cell_source", "source"] {
+        let (st, e) = qa
+            .post(
+                "/api/v1/recalls",
+                json!({"scope": "source", key: "stardust", "reason": "ドナー情報の追加調査"}),
+            )
+            .await;
+        assert_eq!(st, 422, "{e}");
+        assert_eq!(
+            codes(&e),
+            [("cell_source".into(), "recall_source_unknown".into())],
+            "{key}"
+        );
+        assert!(
+            e["detail"].as_str().unwrap().starts_with("Cell source:"),
+            "{e}"
+        );
+    }
 }
