@@ -162,9 +162,10 @@ const PRODUCTS: &[Spec] = &[
 ];
 
 fn facts(s: &Spec) -> ProductFacts {
-    let gtin = s.gtin_body.and_then(|b| {
-        jousei_core::barcode::gs1_check_digit(&format!("0{b}")).map(|d| format!("0{b}{d}"))
-    });
+    // The 13-digit body (leading zero, company prefix and item reference) gets its check digit.
+    let gtin = s
+        .gtin_body
+        .and_then(jousei_core::barcode::Gtin::with_check_digit);
     let unapproved = s.regime == LegalRegime::Unapproved;
     let exosome = s.kind == ProductKind::ExosomePreparation;
     let mut spec = if s.regime == LegalRegime::ApprovedDrug {
@@ -197,8 +198,10 @@ fn facts(s: &Spec) -> ProductFacts {
         excursion_tolerance_minutes: if s.cold { 30 } else { 240 },
         routes: s.routes.to_vec(),
         gtin,
+        isbt_product_code: None,
         regime: s.regime,
         how_obtained: unapproved.then(|| "国内の細胞培養加工施設（特定細胞加工物製造許可施設）から医師の責任において購入".into()),
+        personal_import: false,
         approved_equivalent: unapproved.then_some(ApprovedEquivalent::None { note: Some("同一の成分・用途で国内承認された医薬品はない".into()) }),
         // Left unrecorded on purpose for one product: the disclosure shows it as missing.
         foreign_safety_info: (unapproved && s.code != "CB-CM-3").then(|| "製造元の2026年10月時点の資料では、海外規制当局による安全性に関する措置の報告は確認されていない。".into()),
@@ -746,4 +749,130 @@ pub async fn seed(
             .is_some_and(|l| l.state == LotState::OnHold)
     );
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use jousei_core::barcode::parse_scan;
+    use jousei_core::role::Role;
+    use jousei_server::AppState;
+    use jousei_server::auth::{Principal, Via};
+    use jousei_server::supply_ops::ReceiveIn;
+    use jousei_store::DynStore;
+    use uuid::Uuid;
+
+    /// The seeded demo (every area), its Ginza clinic, a quality principal and the state.
+    pub(crate) struct Demo {
+        pub store: DynStore,
+        pub clinic: Uuid,
+        pub qa: Principal,
+        pub state: AppState,
+        pub today: jiff::civil::Date,
+        dir: std::path::PathBuf,
+    }
+
+    impl Drop for Demo {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    pub(crate) async fn demo() -> Demo {
+        let dir = std::env::temp_dir().join(format!("jousei-demo-supply-{}", Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("jousei.db").display());
+        let store = jousei_store::open(&url, true).await.unwrap();
+        let now = jiff::Timestamp::now();
+        assert!(crate::demo::seed_at(&store, now).await.unwrap());
+        let clinic = store.clinic_by_code("ginza").await.unwrap().unwrap();
+        let (user, _) = store
+            .users_in_clinic(clinic.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|(u, _)| u.login == "qa.kobayashi")
+            .unwrap();
+        let grants = store.grants_of_user(user.id).await.unwrap();
+        let today = now
+            .to_zoned(jiff::tz::TimeZone::get(&clinic.time_zone).unwrap())
+            .date();
+        let qa = Principal {
+            user,
+            clinic: clinic.clone(),
+            role: Role::Quality,
+            grants,
+            via: Via::Token { id: Uuid::nil() },
+        };
+        let state = AppState::new(store.clone(), jousei_server::ServerConfig::default()).unwrap();
+        Demo {
+            store,
+            clinic: clinic.id,
+            qa,
+            state,
+            today,
+            dir,
+        }
+    }
+
+    /// Every demo product with a GTIN stores a valid GTIN-14; a label printed for it is
+    /// received as a new lot of that product, and every demo lot's stored scan reads back
+    /// to its own product and lot.
+    #[tokio::test]
+    async fn demo_gtins_print_receive_and_read_back() {
+        let d = demo().await;
+        let products = d.store.products(d.clinic).await.unwrap();
+        let with_gtin: Vec<_> = products.iter().filter(|p| p.facts.gtin.is_some()).collect();
+        assert_eq!(
+            with_gtin.len(),
+            4,
+            "DP-CM-10, DDP-CM-5, AD-CM-5 and UC-EX-2"
+        );
+        let location = d.store.locations(d.clinic).await.unwrap()[0].id;
+        for p in &with_gtin {
+            let gtin = p.facts.gtin.as_ref().unwrap().to_string();
+            assert_eq!(gtin.len(), 14, "{}: {gtin}", p.facts.code);
+            let req: jousei_server::barcode_ui::LabelsIn = serde_json::from_value(serde_json::json!({
+                "gtin": gtin, "product_name": p.facts.name, "lot": format!("T-{}", p.facts.code),
+                "expiry": "2030-01-31", "first_serial": "V0001", "count": 1,
+            }))
+            .unwrap();
+            let labels =
+                jousei_server::barcode_ui::build_labels(&req, d.today).unwrap_or_else(|f| {
+                    panic!("{}: label refused: {} ({})", p.facts.code, f.code, f.field)
+                });
+            let scan = format!("]d2{}", labels[0].element_string());
+            let lot = jousei_server::supply_ops::receive_lot(
+                &d.state,
+                &d.qa,
+                &ReceiveIn {
+                    scan: Some(scan),
+                    confirm_warnings: Some("1".into()),
+                    location_id: location.to_string(),
+                    vials: "2".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{}: receive refused: {} {:?}",
+                    p.facts.code, e.code, e.errors
+                )
+            });
+            assert_eq!(lot.product_id, p.id);
+            assert_eq!(lot.lot_number, format!("T-{}", p.facts.code));
+        }
+        let mut read_back = 0;
+        for lot in d.store.lots(d.clinic).await.unwrap() {
+            let Some(raw) = &lot.scan_raw else { continue };
+            let scan = parse_scan(raw, d.today).unwrap_or_else(|e| panic!("{raw}: {e:?}"));
+            let gtin = scan.gtin.as_deref().unwrap();
+            let product = d.store.product_by_gtin(d.clinic, gtin).await.unwrap();
+            assert_eq!(product.map(|p| p.id), Some(lot.product_id), "{raw}");
+            assert_eq!(scan.lot.as_deref(), Some(lot.lot_number.as_str()));
+            read_back += 1;
+        }
+        assert!(read_back >= 8, "stored scans read back: {read_back}");
+    }
 }

@@ -102,7 +102,7 @@ impl<'a> Texts<'a> {
 
     /// The localised message of a refusal (what is wrong), without the place.
     pub fn error_message(&self, kind: &ErrorKind) -> String {
-        let mut args = detail_args(kind);
+        let args = detail_args(kind);
         if let ErrorKind::InvalidValue { linter, value, .. } = kind
             && linter == "gs_stand_in"
         {
@@ -110,11 +110,6 @@ impl<'a> Texts<'a> {
                 "barcode-gs-stand-in-in-value",
                 &[("value".into(), value.clone())],
             );
-        }
-        for (k, v) in &mut args {
-            if k == "problem" {
-                *v = self.t(&format!("barcode-date-problem-{v}"));
-            }
         }
         self.t_args(&format!("err-{}", kind.code()), &args)
     }
@@ -224,6 +219,52 @@ fn detail_args(kind: &ErrorKind) -> Vec<(String, String)> {
         }
     }
     args
+}
+
+/// Every argument name a refusal's message may use (the fields of [`ErrorKind`]), as the
+/// `'static` names an [`ApiError`] carries.
+const ARG_NAMES: &[&str] = &[
+    "max",
+    "min",
+    "identifier",
+    "found",
+    "expected",
+    "value",
+    "character",
+    "charset",
+    "problem",
+    "linter",
+    "detail",
+    "first",
+    "second",
+    "other",
+    "key",
+    "declared",
+];
+
+/// The named arguments of a refusal for an [`ApiError`]: the same values the scan page and
+/// `/api/v1/barcode/parse` give the message, plus the place (`position` 1-based, `ai`).
+pub fn error_args(e: &BarcodeError) -> Vec<(&'static str, String)> {
+    let mut args: Vec<(&'static str, String)> = detail_args(&e.kind)
+        .into_iter()
+        .filter_map(|(k, v)| ARG_NAMES.iter().find(|n| **n == k).map(|n| (*n, v)))
+        .collect();
+    if let Some(pos) = e.position {
+        args.push(("position", (pos + 1).to_string()));
+    }
+    if let Some(ai) = &e.ai {
+        args.push(("ai", ai.clone()));
+    }
+    args
+}
+
+/// A refused scan as an [`ApiError`] on `field` (422, the barcode error's code and every
+/// argument its message needs), for the endpoints that take a scan among other fields.
+pub fn scan_error(e: &BarcodeError, field: &'static str) -> ApiError {
+    let mut err = ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, e.code());
+    err.field = Some(field);
+    err.args = error_args(e);
+    err
 }
 
 /// Whether raw input is ISBT 128 (its errors name data structures, not AIs).
@@ -577,9 +618,9 @@ pub struct LabelsOut {
 
 /// Why labels cannot be made: a request check, or a value the barcode cannot carry.
 #[derive(Debug)]
-struct LabelFailure {
-    code: &'static str,
-    field: &'static str,
+pub struct LabelFailure {
+    pub code: &'static str,
+    pub field: &'static str,
     args: Vec<(String, String)>,
     barcode: Option<Box<BarcodeError>>,
 }
@@ -690,7 +731,7 @@ fn serials_of(req: &LabelsIn) -> Result<(Vec<String>, &'static str), LabelFailur
 }
 
 /// Validates a label request and builds every label (all or none).
-fn build_labels(req: &LabelsIn, default_today: Date) -> Result<Vec<VialLabel>, LabelFailure> {
+pub fn build_labels(req: &LabelsIn, default_today: Date) -> Result<Vec<VialLabel>, LabelFailure> {
     let gtin = non_empty(req.gtin.as_deref());
     let internal = non_empty(req.internal_id.as_deref());
     let (product, product_field) = match (gtin, internal) {
@@ -1543,6 +1584,14 @@ mod tests {
                 assert!(
                     !text.contains('{') && !text.contains("err-"),
                     "{locale}: {code} renders as {text:?}"
+                );
+                // The same refusal where a scan is one field among others (receiving a lot).
+                let api = scan_error(&e, "scan");
+                let title = api.title(&i18n, locale);
+                let detail = api.detail(&i18n, locale);
+                assert!(
+                    !title.contains('{') && !detail.contains('{') && !title.contains("err-"),
+                    "{locale}: {code} as an API error renders as {detail:?}"
                 );
             }
         }

@@ -24,6 +24,8 @@ pub fn router() -> Router<AppState> {
 struct Item {
     heading: String,
     lines: Vec<String>,
+    /// Pages the item points to: (title, address).
+    links: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -100,6 +102,11 @@ async fn page(
             .map(|i| Item {
                 heading: i.heading.clone(),
                 lines: i.text.lines().map(str::to_string).collect(),
+                links: i
+                    .links
+                    .iter()
+                    .map(|k| (k.title.clone(), k.url.to_string()))
+                    .collect(),
             })
             .collect(),
         missing,

@@ -305,7 +305,7 @@ macro_rules! supply_impl {
                     .bind(clinic_id)
                     .bind(&facts.code)
                     .bind(&facts.name)
-                    .bind(&facts.gtin)
+                    .bind(facts.gtin.as_ref().map(|g| g.as_str()))
                     .bind($crate::Ts::now())
                     .execute(&mut *tx)
                     .await;
@@ -343,7 +343,7 @@ macro_rules! supply_impl {
                     .bind(product_id)
                     .bind(next)
                     .bind(&facts.name)
-                    .bind(&facts.gtin)
+                    .bind(facts.gtin.as_ref().map(|g| g.as_str()))
                     .execute(&mut *tx)
                     .await?;
                 Self::append_audit(&mut tx, actor, Some(clinic_id), "product_revised", "product", Some(product_id.to_string()),

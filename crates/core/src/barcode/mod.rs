@@ -26,6 +26,7 @@ pub mod dictionary;
 mod digital_link;
 mod error;
 mod gs1;
+mod gtin;
 mod input;
 pub mod isbt128;
 mod label;
@@ -43,6 +44,7 @@ pub use gs1::{
     AiValue, INTERNAL_PRODUCT_AI, SeparatorCandidate, bracketed, element_string,
     element_string_caret,
 };
+pub use gtin::{Gtin, GtinProblem};
 pub use input::{DEFAULT_GS_STAND_INS, GS, MAX_INPUT_CHARS, Symbology};
 pub use isbt128::{Din, FlagUse, Isbt128, IsbtStructure, ProductCode};
 pub use label::{LabelError, LabelLine, LabelProduct, ModuleGrid, VialLabel, VialLabelSpec};

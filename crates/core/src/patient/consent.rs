@@ -508,6 +508,8 @@ mod tests {
             excursion_tolerance_minutes: 30,
             routes: vec![Route::IvDrip],
             gtin: None,
+            isbt_product_code: None,
+            personal_import: false,
             regime: LegalRegime::Unapproved,
             how_obtained: Some("国内の細胞培養加工施設から購入".into()),
             approved_equivalent: Some(ApprovedEquivalent::None { note: None }),

@@ -43,9 +43,9 @@
 //! instead of inventing text. Recorded free text (how it is obtained, the
 //! foreign safety information, the note on approved equivalents) is shown as
 //! recorded, in the language it was recorded in. Personal import by the
-//! physician is not a recorded fact of its own: a clinic that imports
-//! personally must say so in `how_obtained` (and the guideline asks it to
-//! point to the MHLW page above).
+//! physician is a recorded fact (`ProductFacts::personal_import`): item 2 then
+//! says so and gives the MHLW page above by its title and address (in the text,
+//! for paper, and in [`DisclosureItem::links`]).
 //!
 //! jousei's own wording states facts and the law only: it never says that a
 //! treatment works ([`efficacy_words`] lists the phrases the tests forbid).
@@ -69,7 +69,24 @@ pub struct DisclosureItem {
     pub heading: String,
     /// One or more lines, separated by `\n`.
     pub text: String,
+    /// Pages the item refers to (their address is also in `text`, for paper).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<DisclosureLink>,
 }
+
+/// A page an item points the reader to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DisclosureLink {
+    /// The page's own title (in Japanese: it is a Japanese page).
+    pub title: String,
+    pub url: &'static str,
+}
+
+/// The MHLW page the guideline's item (ii) names for personally imported products:
+/// 厚生労働省「個人輸入において注意すべき医薬品等について」.
+pub const MHLW_PERSONAL_IMPORT_URL: &str = "https://www.yakubutsu.mhlw.go.jp/index.html";
+/// Its title.
+pub const MHLW_PERSONAL_IMPORT_TITLE: &str = "個人輸入において注意すべき医薬品等について";
 
 /// A fact the disclosure needs that the product record does not have.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -195,6 +212,7 @@ impl Renderer {
             key,
             heading: self.t(ja, en),
             text: lines.join("\n"),
+            links: Vec::new(),
         }
     }
 
@@ -312,7 +330,41 @@ impl Renderer {
                 ),
             },
         ];
-        self.item("how_obtained", "入手経路等", "How it is obtained", lines)
+        let mut lines = lines;
+        let mut links = Vec::new();
+        if f.personal_import {
+            // Guideline item (ii): say so, and point to the MHLW page.
+            lines.insert(
+                0,
+                self.t(
+                    "本品は、医師の個人輸入により入手した未承認医薬品等です。",
+                    "This unapproved product is imported personally by the physician.",
+                ),
+            );
+            lines.insert(
+                1,
+                if self.ja {
+                    format!(
+                        "個人輸入される医薬品等の注意点は、厚生労働省ホームページ『{MHLW_PERSONAL_IMPORT_TITLE}』\
+                         （{MHLW_PERSONAL_IMPORT_URL}）をご覧ください。"
+                    )
+                } else {
+                    format!(
+                        "On what to watch for in personally imported medicines, see the Ministry of \
+                         Health, Labour and Welfare page 『{MHLW_PERSONAL_IMPORT_TITLE}』 (Medicines to \
+                         be careful about in personal import): {MHLW_PERSONAL_IMPORT_URL}"
+                    )
+                },
+            );
+            links.push(DisclosureLink {
+                title: MHLW_PERSONAL_IMPORT_TITLE.into(),
+                url: MHLW_PERSONAL_IMPORT_URL,
+            });
+        }
+        DisclosureItem {
+            links,
+            ..self.item("how_obtained", "入手経路等", "How it is obtained", lines)
+        }
     }
 
     fn approved_equivalent(&mut self, f: &ProductFacts) -> DisclosureItem {
@@ -491,6 +543,8 @@ mod tests {
             excursion_tolerance_minutes: 30,
             routes: vec![Route::IvDrip],
             gtin: None,
+            isbt_product_code: None,
+            personal_import: false,
             regime: LegalRegime::Unapproved,
             how_obtained: Some("国内の細胞培養加工施設から購入（委託製造）".into()),
             approved_equivalent: Some(ApprovedEquivalent::None {
@@ -579,6 +633,62 @@ mod tests {
                 .starts_with("Unapproved product\nDental-pulp CM 10%")
         );
         assert_eq!(en.to_text().matches("\n\n").count(), 4);
+    }
+
+    #[test]
+    fn personal_import_says_so_and_points_to_the_mhlw_page() {
+        let mut p = complete();
+        p.how_obtained = Some("医師が海外の製造者から個人輸入".into());
+        for locale in [Locale::Ja, Locale::En] {
+            let d = render(&complete(), locale);
+            assert!(
+                item(&d, "how_obtained").links.is_empty(),
+                "only for personal import"
+            );
+            assert!(!d.to_text().contains(MHLW_PERSONAL_IMPORT_URL));
+        }
+        p.personal_import = true;
+        let ja = render(&p, Locale::Ja);
+        let how = item(&ja, "how_obtained");
+        assert!(
+            how.text
+                .contains("医師の個人輸入により入手した未承認医薬品等です。"),
+            "{}",
+            how.text
+        );
+        assert!(
+            how.text
+                .contains("『個人輸入において注意すべき医薬品等について』"),
+            "{}",
+            how.text
+        );
+        assert_eq!(
+            how.links,
+            vec![DisclosureLink {
+                title: "個人輸入において注意すべき医薬品等について".into(),
+                url: "https://www.yakubutsu.mhlw.go.jp/index.html",
+            }]
+        );
+        // Printed on paper, the address is part of the text.
+        assert!(
+            ja.to_text()
+                .contains("https://www.yakubutsu.mhlw.go.jp/index.html")
+        );
+        let en = render(&p, Locale::En);
+        let how = item(&en, "how_obtained");
+        assert!(
+            how.text.contains("imported personally by the physician"),
+            "{}",
+            how.text
+        );
+        assert!(
+            how.text
+                .contains("https://www.yakubutsu.mhlw.go.jp/index.html"),
+            "{}",
+            how.text
+        );
+        assert_eq!(how.links.len(), 1);
+        assert!(ja.is_complete() && en.is_complete());
     }
 
     #[test]

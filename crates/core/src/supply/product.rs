@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::qc::Specification;
 use super::units::{DeciCelsius, Microlitres};
+use crate::barcode::Gtin;
 use crate::code_enum;
 use crate::error::FieldError;
 use crate::text::required_name;
@@ -142,11 +143,20 @@ pub struct ProductFacts {
     /// put on hold (the product's tolerance for a temperature excursion).
     pub excursion_tolerance_minutes: u32,
     pub routes: Vec<Route>,
-    /// GTIN-14 when the maker prints one.
-    pub gtin: Option<String>,
+    /// GTIN-14 when the maker prints one (parsed once: always 14 digits with its check digit).
+    pub gtin: Option<Gtin>,
+    /// ISBT 128 Product Description Code (`αoooo`, e.g. `S1295`) when the maker labels
+    /// vials with ISBT 128: a scan's product code (data structure 003) resolves to this
+    /// product. Absent in versions recorded before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isbt_product_code: Option<String>,
     pub regime: LegalRegime,
     /// Disclosure: how the clinic obtains the product (入手経路).
     pub how_obtained: Option<String>,
+    /// Disclosure: the physician imports the product personally (医師等の個人輸入); the
+    /// disclosure then says so and points to the MHLW page the guideline names.
+    #[serde(default)]
+    pub personal_import: bool,
     /// Disclosure: whether an approved equivalent exists in Japan.
     pub approved_equivalent: Option<ApprovedEquivalent>,
     /// Disclosure: safety information from other countries.
@@ -193,21 +203,25 @@ impl ProductFacts {
                 "excursion_tolerance_invalid",
             )));
         }
-        if let Some(g) = &self.gtin {
-            let body_ok = g.len() == 14 && g.chars().all(|c| c.is_ascii_digit());
-            let check_ok = g
-                .get(..13)
-                .and_then(crate::barcode::gs1_check_digit)
-                .is_some_and(|d| g.ends_with(d));
-            if !body_ok || !check_ok {
-                check(Err(FieldError::new("gtin", "gtin_invalid")));
-            }
+        if let Some(c) = &self.isbt_product_code
+            && !is_isbt_product_description_code(c)
+        {
+            check(Err(FieldError::new(
+                "isbt_product_code",
+                "isbt_product_code_invalid",
+            )));
         }
         if self.spec.tests.is_empty() && self.regime != LegalRegime::ApprovedDrug {
             check(Err(FieldError::new("spec", "spec_empty")));
         }
         if errs.is_empty() { Ok(()) } else { Err(errs) }
     }
+}
+
+/// An ISBT 128 Product Description Code: a capital letter and four digits (`S1295`).
+pub fn is_isbt_product_description_code(c: &str) -> bool {
+    let b = c.as_bytes();
+    b.len() == 5 && b[0].is_ascii_uppercase() && b[1..].iter().all(u8::is_ascii_digit)
 }
 
 /// A product code: 2–32 characters of ASCII letters, digits, `-`, `_`, `.`.

@@ -111,9 +111,6 @@ barcode-where-structure = data structure { $ai }
 barcode-where-position = character { $position }
 barcode-where-separator = {", "}
 barcode-detail = { $where }: { $message }
-barcode-date-problem-format = not six digits
-barcode-date-problem-month = the month is impossible
-barcode-date-problem-day = the day is impossible
 barcode-gs-stand-in-in-value = '{ $value }' contains text that scanners send instead of a separator, so it cannot be used on a label.
 
 ## Barcode errors (by code)
@@ -127,7 +124,11 @@ err-barcode_field_too_long = The value '{ $value }' has { $found } characters; a
 err-barcode_field_too_short = The value '{ $value }' has { $found } characters; at least { $min } are needed.
 err-barcode_invalid_character = The character '{ $character }' is not allowed here (allowed: { $charset }).
 err-barcode_bad_check_digit = The check digit of '{ $value }' is wrong: it is { $found }, it should be { $expected }. The code was misread or mistyped.
-err-barcode_invalid_date = '{ $value }' is not a valid date ({ $problem }).
+err-barcode_invalid_date = '{ $value }' is not a valid date ({ $problem ->
+        [month] the month is impossible
+        [day] the day is impossible
+       *[other] not six digits
+    }).
 err-barcode_invalid_time = '{ $value }' is not a valid time.
 err-barcode_invalid_value = '{ $value }' breaks this field's rule ({ $linter }).
 err-barcode_conflicting_ai = The same AI appears twice with different values, '{ $first }' and '{ $second }'.

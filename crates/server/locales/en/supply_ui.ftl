@@ -123,3 +123,4 @@ sui-done-reject = The lot is rejected.
 sui-done-results = Results saved.
 sui-done-certificate = Certificate uploaded.
 sui-done-movement = Stock movement recorded.
+sui-personal-import-hint = Tick when the physician imports the product personally. The unapproved-product disclosure then says so and gives the MHLW page 「個人輸入において注意すべき医薬品等について」 (https://www.yakubutsu.mhlw.go.jp/index.html).

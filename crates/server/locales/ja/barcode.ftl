@@ -111,9 +111,6 @@ barcode-where-structure = データ構造 { $ai }
 barcode-where-position = { $position }文字目
 barcode-where-separator = 、
 barcode-detail = { $where }: { $message }
-barcode-date-problem-format = 6桁の数字ではありません
-barcode-date-problem-month = 月が正しくありません
-barcode-date-problem-day = 日が正しくありません
 barcode-gs-stand-in-in-value = 「{ $value }」には、スキャナーが区切り文字の代わりに送る文字が含まれているため、ラベルに使えません。
 
 ## バーコードのエラー（コードごと）
@@ -127,7 +124,11 @@ err-barcode_field_too_long = 項目の値「{ $value }」は{ $found }文字で�
 err-barcode_field_too_short = 項目の値「{ $value }」は{ $found }文字ですが、{ $min }文字以上必要です。
 err-barcode_invalid_character = 文字「{ $character }」はここでは使えません（使える文字: { $charset }）。
 err-barcode_bad_check_digit = 「{ $value }」のチェックディジットが正しくありません（{ $found } ですが、正しくは { $expected }）。読み違いか入力ミスです。
-err-barcode_invalid_date = 「{ $value }」は日付として正しくありません（{ $problem }）。
+err-barcode_invalid_date = 「{ $value }」は日付として正しくありません（{ $problem ->
+        [month] 月が正しくありません
+        [day] 日が正しくありません
+       *[other] 6桁の数字ではありません
+    }）。
 err-barcode_invalid_time = 「{ $value }」は時刻として正しくありません。
 err-barcode_invalid_value = 「{ $value }」はこの項目の規則（{ $linter }）に合いません。
 err-barcode_conflicting_ai = 同じAIが、異なる値「{ $first }」と「{ $second }」で2回含まれています。

@@ -50,12 +50,7 @@ pub async fn receive_lot(
     let scan = opt(&input.scan);
     if let Some(raw) = &scan {
         match jousei_core::barcode::parse_scan(raw, today) {
-            Err(e) => {
-                let mut err =
-                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code()).with_field("scan");
-                err.args = barcode_args(&e);
-                return Err(err);
-            }
+            Err(e) => return Err(crate::barcode_ui::scan_error(&e, "scan")),
             Ok(s) => {
                 if !s.warnings.is_empty() && opt(&input.confirm_warnings).is_none() {
                     return Err(ApiError::many(
@@ -213,17 +208,6 @@ pub async fn receive_lot(
             },
         )
         .await?)
-}
-
-fn barcode_args(e: &jousei_core::barcode::BarcodeError) -> Vec<(&'static str, String)> {
-    let mut a = Vec::new();
-    if let Some(pos) = e.position {
-        a.push(("position", (pos + 1).to_string()));
-    }
-    if let Some(ai) = &e.ai {
-        a.push(("ai", ai.clone()));
-    }
-    a
 }
 
 /// Everything known about a lot, for its page and the API.

@@ -45,10 +45,17 @@ pub struct ProductIn {
     pub excursion_tolerance_minutes: String,
     /// iv_drip, knee_joint_injection, skin_injection, nasal, inhalation, topical_device
     pub routes: Vec<String>,
+    /// GTIN-8, -12, -13 (JAN) or -14 with its check digit; stored as 14 digits
     pub gtin: Option<String>,
+    /// ISBT 128 Product Description Code when vials carry ISBT 128 labels: a capital letter
+    /// and four digits, e.g. S1295
+    pub isbt_product_code: Option<String>,
     /// unapproved, regenerative_medicine_act, approved_drug
     pub regime: String,
     pub how_obtained: Option<String>,
+    /// "true" when the physician imports the product personally (個人輸入); "false" or empty
+    /// otherwise (a form checkbox sends "on")
+    pub personal_import: Option<String>,
     /// "none", "exists" or empty (not recorded)
     pub approved_equivalent: Option<String>,
     pub approved_equivalent_name: Option<String>,
@@ -130,13 +137,20 @@ impl ProductIn {
                 None
             }
         };
-        let gtin = opt(&self.gtin).map(|g| {
-            if g.len() < 14 && g.chars().all(|c| c.is_ascii_digit()) {
-                format!("{g:0>14}")
-            } else {
-                g
-            }
+        let gtin = opt(&self.gtin).and_then(|g| {
+            take(
+                &mut errs,
+                jousei_core::barcode::Gtin::parse_field(&g, "gtin"),
+            )
         });
+        let personal_import = match opt(&self.personal_import).as_deref() {
+            None | Some("false" | "0" | "off") => false,
+            Some("true" | "1" | "on") => true,
+            Some(_) => {
+                errs.push(FieldError::new("personal_import", "code_unknown"));
+                false
+            }
+        };
         let tests = if self.spec_tests.is_empty() {
             Specification::seed_default()
                 .tests
@@ -200,8 +214,10 @@ impl ProductIn {
             excursion_tolerance_minutes: tolerance,
             routes,
             gtin,
+            isbt_product_code: opt(&self.isbt_product_code).map(|c| c.to_ascii_uppercase()),
             regime,
             how_obtained: opt(&self.how_obtained),
+            personal_import,
             approved_equivalent,
             foreign_safety_info: opt(&self.foreign_safety_info),
             spec,
@@ -240,9 +256,11 @@ impl ProductIn {
             in_use_minutes: f.in_use_minutes.to_string(),
             excursion_tolerance_minutes: f.excursion_tolerance_minutes.to_string(),
             routes: s(&f.routes.iter().map(|x| x.as_str()).collect::<Vec<_>>()),
-            gtin: f.gtin.clone(),
+            gtin: f.gtin.as_ref().map(|g| g.to_string()),
             regime: f.regime.as_str().into(),
+            isbt_product_code: f.isbt_product_code.clone(),
             how_obtained: f.how_obtained.clone(),
+            personal_import: Some(f.personal_import.to_string()),
             approved_equivalent: f.approved_equivalent.as_ref().map(|a| match a {
                 ApprovedEquivalent::None { .. } => "none".into(),
                 ApprovedEquivalent::Exists { .. } => "exists".into(),

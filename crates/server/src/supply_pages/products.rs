@@ -38,7 +38,12 @@ pub(crate) async fn products_page(
             kind: l.t(&format!("kind-{}", x.facts.kind.as_str())),
             regime: l.t(&format!("regime-{}", x.facts.regime.as_str())),
             version: x.version,
-            gtin: x.facts.gtin.clone().unwrap_or_default(),
+            gtin: x
+                .facts
+                .gtin
+                .as_ref()
+                .map(|g| g.to_string())
+                .unwrap_or_default(),
         })
         .collect();
     render(&ProductsPage {
@@ -123,7 +128,15 @@ pub(crate) fn product_form_page<'a>(
             input.excursion_tolerance_minutes.clone(),
         ),
         ("gtin", o(&input.gtin)),
+        ("isbt_product_code", o(&input.isbt_product_code)),
         ("how_obtained", o(&input.how_obtained)),
+        (
+            "personal_import",
+            match o(&input.personal_import).as_str() {
+                "true" | "on" | "1" => "true".to_string(),
+                _ => String::new(),
+            },
+        ),
         (
             "approved_equivalent_name",
             o(&input.approved_equivalent_name),
@@ -417,14 +430,29 @@ pub(crate) fn product_facts(
                     .collect(),
             ),
         ),
-        fact("field-gtin", f.gtin.clone().unwrap_or_else(none)),
+        fact(
+            "field-gtin",
+            f.gtin.as_ref().map(|g| g.to_string()).unwrap_or_else(none),
+        ),
         fact(
             "field-regime",
             l.t(&format!("regime-{}", f.regime.as_str())),
         ),
         fact(
+            "field-isbt_product_code",
+            f.isbt_product_code.clone().unwrap_or_else(none),
+        ),
+        fact(
             "field-how_obtained",
             f.how_obtained.clone().unwrap_or_else(none),
+        ),
+        fact(
+            "field-personal_import",
+            l.t(if f.personal_import {
+                "common-yes"
+            } else {
+                "common-no"
+            }),
         ),
         fact(
             "field-approved_equivalent",

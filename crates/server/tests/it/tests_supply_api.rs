@@ -105,7 +105,7 @@ fn codes(v: &Value) -> Vec<String> {
 
 const GTIN: &str = "04912345000019";
 
-async fn setup(app: &App) -> (Api, Value, Value, Value) {
+pub async fn setup(app: &App) -> (Api, Value, Value, Value) {
     let qa = Api::new(app, "quality").await;
     let (s, product) = qa
         .post("/api/v1/products", product_json("DP-CM-10", Some(GTIN)))
@@ -144,7 +144,7 @@ async fn product_errors_are_all_listed_and_nothing_is_saved() {
         "product_code_invalid",
         "storage_range_inverted",
         "product_route_required",
-        "gtin_invalid",
+        "gtin_check_digit",
     ] {
         assert!(
             c.contains(&expected.to_string()),
@@ -152,12 +152,8 @@ async fn product_errors_are_all_listed_and_nothing_is_saved() {
         );
     }
     assert!(
-        v["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["detail"]
-                == "GTIN: The GTIN is not valid (14 digits; check the check digit).")
+        v["errors"].as_array().unwrap().iter().any(|e| e["detail"]
+            == "GTIN: The GTIN's check digit is wrong: a misread or a typing mistake.")
     );
     assert_eq!(
         qa.get("/api/v1/products").await.1.as_array().unwrap().len(),
@@ -617,4 +613,94 @@ async fn unreadable_numbers_and_other_problems_come_back_together() {
             "{expected} missing in {c:?}"
         );
     }
+}
+
+/// Guideline item (ii): a personally imported product's disclosure says so and gives the
+/// MHLW page 「個人輸入において注意すべき医薬品等について」, in the API and on the printable
+/// page, in both languages; a product bought in Japan does not.
+#[tokio::test]
+async fn personally_imported_products_point_to_the_mhlw_page() {
+    const URL: &str = "https://www.yakubutsu.mhlw.go.jp/index.html";
+    let app = spawn_app().await;
+    let (qa, domestic, _, _) = setup(&app).await;
+    let mut body = product_json("IMP-CM-1", None);
+    body["personal_import"] = json!("true");
+    body["how_obtained"] = json!("医師が海外の製造者から個人輸入");
+    let (s, imported) = qa.post("/api/v1/products", body).await;
+    assert_eq!(s, 201, "{imported}");
+    assert_eq!(imported["facts"]["personal_import"], true);
+    let pid = imported["id"].as_str().unwrap();
+    for lang in ["ja", "en"] {
+        let (s, d) = qa
+            .get(&format!("/api/v1/products/{pid}/disclosure?lang={lang}"))
+            .await;
+        assert_eq!(s, 200);
+        let how = &d["items"][1];
+        assert_eq!(how["key"], "how_obtained");
+        assert!(how["text"].as_str().unwrap().contains(URL), "{how}");
+        assert_eq!(how["links"][0]["url"], URL);
+        assert_eq!(
+            how["links"][0]["title"],
+            "個人輸入において注意すべき医薬品等について"
+        );
+    }
+    let b = app.signed_in("quality", "ja").await;
+    let (s, html) = b.page(&format!("/supply/products/{pid}/disclosure")).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("医師の個人輸入により入手した未承認医薬品等です"));
+    assert!(
+        html.contains(&format!("href=\"{URL}\"")),
+        "a link on screen"
+    );
+    assert!(
+        html.contains(&format!("（{URL}）")),
+        "the address printed in the text"
+    );
+    let (_, en) = b
+        .page(&format!("/supply/products/{pid}/disclosure?lang=en"))
+        .await;
+    assert!(en.contains("imported personally by the physician") && en.contains(URL));
+    let did = domestic["id"].as_str().unwrap();
+    let (_, d) = qa
+        .get(&format!("/api/v1/products/{did}/disclosure?lang=ja"))
+        .await;
+    assert!(
+        !d.to_string().contains(URL),
+        "not for a product bought in Japan"
+    );
+    let (_, html) = b.page(&format!("/supply/products/{did}/disclosure")).await;
+    assert!(!html.contains(URL));
+}
+
+/// A product's GTIN is 8/12/13/14 digits with its check digit, stored as 14 digits: the
+/// demo's old 15-digit values are refused, naming the field, and nothing is saved.
+#[tokio::test]
+async fn a_gtin_is_stored_as_fourteen_digits_with_its_check_digit() {
+    let app = spawn_app().await;
+    let qa = Api::new(&app, "quality").await;
+    for (gtin, code) in [
+        ("004912345000019", "gtin_invalid"),
+        ("0491234500001X", "gtin_invalid"),
+        ("04912345000018", "gtin_check_digit"),
+    ] {
+        let (s, v) = qa
+            .post("/api/v1/products", product_json("BAD-GTIN", Some(gtin)))
+            .await;
+        assert_eq!(s, 422, "{gtin}: {v}");
+        assert_eq!(codes(&v), [code], "{gtin}: {v}");
+        assert_eq!(v["errors"][0]["field"], "gtin");
+    }
+    let (_, list) = qa.get("/api/v1/products").await;
+    assert_eq!(list.as_array().unwrap().len(), 0, "nothing saved");
+    let (s, p) = qa
+        .post(
+            "/api/v1/products",
+            product_json("JAN-13", Some("4912345000019")),
+        )
+        .await;
+    assert_eq!(s, 201, "{p}");
+    assert_eq!(
+        p["facts"]["gtin"], "04912345000019",
+        "a JAN is stored as 14 digits"
+    );
 }

@@ -35,6 +35,8 @@ pub fn facts(code: &str) -> ProductFacts {
         excursion_tolerance_minutes: 30,
         routes: vec![Route::IvDrip, Route::Nasal],
         gtin: None,
+        isbt_product_code: None,
+        personal_import: false,
         regime: LegalRegime::Unapproved,
         how_obtained: Some("国内の細胞加工施設から購入".into()),
         approved_equivalent: Some(ApprovedEquivalent::None { note: None }),
