@@ -103,8 +103,10 @@ pub(crate) struct Chairside<'a> {
 }
 
 /// Why a physician went ahead despite a finding, for the findings the demo
-/// can meet: an interval shortened by the clinic's calendar, and a
-/// screening decision past its validity. (The store stamps a decision with
+/// can meet: an interval shortened by the clinic's calendar, a screening
+/// decision past its validity, and an illness under treatment declared in
+/// the questionnaire (a contraindication the physician decides at the
+/// chair). (The store stamps a decision with
 /// the time it is recorded, so when the demo is seeded as of a day months
 /// after the clock's today, as the tests do, the treated patients'
 /// decisions have lapsed by their later sessions.)
@@ -112,6 +114,9 @@ fn override_reason(code: CheckCode) -> Option<&'static str> {
     match code {
         CheckCode::ScreeningExpired => Some(
             "問診の有効期限切れ。当日の診察と口頭の問診で前回の回答・体調から変化がないことを確認し、実施可と判断。次回来院時に再問診を行う。",
+        ),
+        CheckCode::ContraindicationFlagged => Some(
+            "問診で申告された治療中の疾患について、主治医の経過観察の内容を診察で確認し、本日の体調にも問題がないことから実施可と判断。",
         ),
         CheckCode::IntervalTooShort => Some(
             "休診日の関係で前回からの間隔がプロトコルの最短より短いが、前回施術後の経過に問題がなく、本人の予定を考慮して本日の実施を可と判断。",

@@ -719,6 +719,83 @@ mod care {
         assert!(CareScreening::from_screening(&s, "b", &findings, None).stale);
     }
 
+    /// Every one of the eight items the seed names as a reason to withhold
+    /// treatment (domain.md §5.2) reaches the chair as a contraindication,
+    /// whatever its screening severity; notices and "consult the physician"
+    /// findings do not.
+    #[test]
+    fn every_contraindication_of_the_seed_reaches_the_chair() {
+        use jousei_core::patient::questionnaire::{Answer, Choice, QuestionId as Q};
+        let s = ScreeningFacts {
+            answers_fingerprint: "a".into(),
+            decided: Some((Decision::Eligible, ts("2026-11-01T01:00:00Z"), 90)),
+        };
+        let seen = |q: Q, choice: Choice| {
+            let answers = [(
+                q,
+                Answer {
+                    choice,
+                    detail: Some("詳細".into()),
+                },
+            )]
+            .into_iter()
+            .collect();
+            let findings = screening::screen(&answers, &[]);
+            CareScreening::from_screening(&s, "a", &findings, None).contraindications
+        };
+        for (q, choice, code) in [
+            (
+                Q::DiseaseUnderTreatment,
+                Choice::Yes,
+                FindingCode::DiseaseUnderTreatment,
+            ),
+            (
+                Q::AllergicDisease,
+                Choice::Yes,
+                FindingCode::AllergicDisease,
+            ),
+            (Q::DrugAllergy, Choice::Yes, FindingCode::DrugAllergy),
+            (Q::Pregnancy, Choice::Yes, FindingCode::Pregnancy),
+            (Q::Pregnancy, Choice::Unsure, FindingCode::PregnancyPossible),
+            (Q::Breastfeeding, Choice::Yes, FindingCode::Breastfeeding),
+            (
+                Q::AutoimmuneDisease,
+                Choice::Yes,
+                FindingCode::AutoimmuneDisease,
+            ),
+            (
+                Q::ImmunosuppressiveTherapy,
+                Choice::Yes,
+                FindingCode::ImmunosuppressiveTherapy,
+            ),
+            (
+                Q::MalignancyUnderTreatment,
+                Choice::Yes,
+                FindingCode::MalignancyUnderTreatment,
+            ),
+        ] {
+            assert_eq!(seen(q, choice), [code], "{q:?} {choice:?}");
+            // And the chair asks a physician about it.
+            let mut f = clear();
+            f.screening.as_mut().unwrap().contraindications = vec![code];
+            let o = check(&f);
+            assert!(
+                o.has(
+                    CheckCode::ContraindicationFlagged,
+                    Some(&Subject::ScreeningFinding { finding: code })
+                ),
+                "{code:?}"
+            );
+        }
+        for q in [
+            Q::InjectionReaction,
+            Q::CurrentMedications,
+            Q::BloodDonation,
+        ] {
+            assert_eq!(seen(q, Choice::Yes), [], "{q:?}");
+        }
+    }
+
     fn ovr(code: CheckCode, subject: Option<Subject>, reason: &str) -> Override {
         Override {
             code,

@@ -89,8 +89,9 @@ pub struct CareScreening {
     /// The physician's conditions, for `eligible_with_conditions`.
     #[serde(default)]
     pub conditions: Option<String>,
-    /// Findings flagged as possible contraindications (by default those
-    /// of severity `serious`: the seed's reasons for refusing treatment).
+    /// Findings flagged as possible contraindications: every finding of
+    /// the eight items the seed names as reasons to withhold treatment
+    /// ([`is_contraindication`]).
     #[serde(default)]
     pub contraindications: Vec<FindingCode>,
 }
@@ -98,7 +99,9 @@ pub struct CareScreening {
 impl CareScreening {
     /// Builds the check's view of a stored screening: stale when the
     /// patient's latest answers have another fingerprint, the decision and
-    /// its validity, and the `serious` findings as contraindications.
+    /// its validity, and every contraindication found
+    /// ([`is_contraindication`]) — none is cleared by the decision: each
+    /// reaches the chair, where a physician overrides it with a reason.
     pub fn from_screening(
         s: &ScreeningFacts,
         latest_fingerprint: &str,
@@ -106,10 +109,7 @@ impl CareScreening {
         conditions: Option<String>,
     ) -> Self {
         let mut contraindications: Vec<FindingCode> = Vec::new();
-        for f in findings
-            .iter()
-            .filter(|f| f.severity == screening::Severity::Serious)
-        {
+        for f in findings.iter().filter(|f| is_contraindication(f.code)) {
             if !contraindications.contains(&f.code) {
                 contraindications.push(f.code);
             }
@@ -123,6 +123,34 @@ impl CareScreening {
             conditions,
             contraindications,
         }
+    }
+}
+
+/// Whether a screening finding is one of the eight items the seed names as
+/// reasons the physician may withhold treatment (domain.md §5.2): disease
+/// under treatment, allergic disease, drug allergy, pregnancy (also
+/// possible), breastfeeding, autoimmune disease, immunosuppressive therapy
+/// and malignancy under treatment, whatever the screening's severity. The
+/// other findings (past reactions to an injection and allergies on the
+/// record: "consult the physician"; medicines and blood donation: notices)
+/// are for the screening physician and do not stop a dose at the chair.
+pub fn is_contraindication(code: FindingCode) -> bool {
+    use FindingCode as F;
+    match code {
+        F::DiseaseUnderTreatment
+        | F::AllergicDisease
+        | F::DrugAllergy
+        | F::Pregnancy
+        | F::PregnancyPossible
+        | F::Breastfeeding
+        | F::AutoimmuneDisease
+        | F::ImmunosuppressiveTherapy
+        | F::MalignancyUnderTreatment => true,
+        F::InjectionReactionHistory
+        | F::CurrentMedications
+        | F::BloodDonor
+        | F::RecordedAllergy
+        | F::RecordedSevereAllergy => false,
     }
 }
 

@@ -32,6 +32,7 @@ pub use check::{BLEND_SHARE_TOLERANCE_PERMILLE, check};
 pub use facts::{
     AppointmentStatus, CareAppointment, CareConsent, CareFacts, CarePatient, CarePlan,
     CareScreening, IdentityCheck, PlanComponent, ScannedVial, VialLot, VialProduct,
+    is_contraindication,
 };
 pub use finding::{CheckCode, Finding, Severity, Subject};
 pub use outcome::{CheckOutcome, OVERRIDE_REASON_MAX, Override, Refusal, RefusalCode};
