@@ -80,6 +80,11 @@ async fn create_location(
 }
 
 /// Products (current versions).
+///
+/// Quantities with a unit are decimal strings in that unit, the scale explicit: a specification's `limit` (`{"kind": "at_most", "limit": "0.5", "unit":
+/// "EU/mL"}` is ≤ 0.5 EU/mL). `storage_min`/`storage_max` are tenths of a degree Celsius
+/// (`-850` = −85.0 °C) and `vial_volume` microlitres (`10000` = 10 mL). `gtin` is always
+/// 14 digits with its check digit.
 #[utoipa::path(get, path = "/api/v1/products", tag = "supply", security(("bearer" = [])), responses((status = 200, body = [Object])))]
 async fn list_products(
     State(state): State<AppState>,
@@ -106,6 +111,8 @@ async fn create_product(
 }
 
 /// One product (current version).
+///
+/// Quantities as in `GET /api/v1/products` (a `limit` is a decimal string in its `unit`).
 #[utoipa::path(get, path = "/api/v1/products/{id}", tag = "supply", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 200, body = Object), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn get_product(
@@ -188,6 +195,9 @@ async fn receive_lot(
 }
 
 /// A lot with its certificate results, gaps, stock, history and what would block its release.
+///
+/// A measured `value` (`{"kind": "value", "value": "0.12", "unit": "EU/mL"}`) and a `limit` are
+/// decimal strings in their `unit`.
 #[utoipa::path(get, path = "/api/v1/lots/{id}", tag = "supply", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 200, body = ops::LotView), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn get_lot(

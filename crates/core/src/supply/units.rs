@@ -66,10 +66,37 @@ impl std::fmt::Display for Microlitres {
     }
 }
 
-/// A measured or limit value with three decimals (0.5 EU/mL = 500).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+/// A measured or limit value with three decimals (0.5 EU/mL = `Milli(500)`).
+///
+/// Serialised as a decimal string with its scale explicit (`"0.5"`, `"120"`, `"0.012"`), so
+/// nobody reads the thousandths as the value (issue 13: a limit of 0.5 EU/mL was shown as
+/// `500`). Reading also accepts a bare integer of thousandths, the form of records written
+/// before (stored certificate results and product versions are never rewritten).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Milli(pub i64);
+
+impl Serialize for Milli {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&fmt_fixed(self.0, 3))
+    }
+}
+
+impl<'de> Deserialize<'de> for Milli {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Form {
+            Decimal(String),
+            Thousandths(i64),
+        }
+        match Form::deserialize(d)? {
+            Form::Decimal(s) => parse_fixed(s.trim(), 3).map(Milli).ok_or_else(|| {
+                serde::de::Error::custom(format!("not a decimal with at most 3 decimals: {s}"))
+            }),
+            Form::Thousandths(v) => Ok(Milli(v)),
+        }
+    }
+}
 
 impl Milli {
     pub fn parse(raw: &str, field: &'static str) -> Result<Self, FieldError> {
@@ -134,6 +161,7 @@ pub fn fmt_fixed(v: i64, decimals: u32) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -180,7 +208,38 @@ mod tests {
         assert_eq!(Microlitres(2500).to_string(), "2.5 mL");
     }
 
+    #[test]
+    fn milli_is_a_decimal_string_with_its_scale_explicit() {
+        let limit = crate::supply::qc::Criterion::AtMost {
+            limit: Milli(500),
+            unit: "EU/mL".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&limit).ok().as_deref(),
+            Some(r#"{"kind":"at_most","limit":"0.5","unit":"EU/mL"}"#)
+        );
+        assert_eq!(
+            serde_json::to_string(&Milli(120_000)).ok().as_deref(),
+            Some(r#""120""#)
+        );
+        assert_eq!(
+            serde_json::from_str::<Milli>(r#""0.012""#).ok(),
+            Some(Milli(12))
+        );
+        // Records written before: thousandths as a bare integer.
+        let old: crate::supply::qc::Criterion =
+            serde_json::from_str(r#"{"kind":"at_most","limit":500,"unit":"EU/mL"}"#).unwrap();
+        assert_eq!(old, limit);
+        assert!(serde_json::from_str::<Milli>(r#""0.5555""#).is_err());
+        assert!(serde_json::from_str::<Milli>(r#""half""#).is_err());
+    }
+
     proptest::proptest! {
+        #[test]
+        fn milli_serde_round_trips(v in -1_000_000_000i64..1_000_000_000) {
+            let s = serde_json::to_string(&Milli(v)).unwrap();
+            proptest::prop_assert_eq!(serde_json::from_str::<Milli>(&s).ok(), Some(Milli(v)));
+        }
         #[test]
         fn fixed_round_trips(v in -1_000_000_000i64..1_000_000_000) {
             proptest::prop_assert_eq!(parse_fixed(&fmt_fixed(v, 3), 3), Some(v));

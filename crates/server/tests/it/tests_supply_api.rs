@@ -704,3 +704,59 @@ async fn a_gtin_is_stored_as_fourteen_digits_with_its_check_digit() {
         "a JAN is stored as 14 digits"
     );
 }
+
+/// A limit and a measured value carry their scale: the default endotoxin limit is 0.5 EU/mL
+/// in the API (`"0.5"`, not `500`), on the product page, and a result of 0.12 EU/mL reads
+/// back as `"0.12"` in the lot's view.
+#[tokio::test]
+async fn quantities_are_decimal_strings_in_their_unit() {
+    let app = spawn_app().await;
+    let (qa, product, f1, _) = setup(&app).await;
+    let pid = product["id"].as_str().unwrap();
+    let endotoxin = |p: &Value| {
+        p["facts"]["spec"]["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["test"] == "endotoxin")
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        endotoxin(&product)["criterion"],
+        json!({"kind": "at_most", "limit": "0.5", "unit": "EU/mL"})
+    );
+    let (_, again) = qa.get(&format!("/api/v1/products/{pid}")).await;
+    assert_eq!(endotoxin(&again)["criterion"]["limit"], "0.5");
+    let mut strict = product_json("STRICT-1", None);
+    strict["endotoxin_limit"] = json!("0.25");
+    let (s, p2) = qa.post("/api/v1/products", strict).await;
+    assert_eq!(s, 201, "{p2}");
+    assert_eq!(endotoxin(&p2)["criterion"]["limit"], "0.25");
+    let (_, lot) = qa
+        .post(
+            "/api/v1/lots",
+            json!({"scan": format!("(01){GTIN}(17)270331(10)E1"), "location_id": f1["id"], "vials": "2"}),
+        )
+        .await;
+    let id = lot["id"].as_str().unwrap();
+    let (s, _) = qa.post(&format!("/api/v1/lots/{id}/results"), json!({"results": [{"test": "endotoxin", "method": "LAL", "outcome": "0.12", "unit": "EU/mL", "tested_on": "2026-11-05"}]})).await;
+    assert_eq!(s, 204);
+    let (_, view) = qa.get(&format!("/api/v1/lots/{id}")).await;
+    assert_eq!(
+        view["results"][0]["outcome"],
+        json!({"kind": "value", "value": "0.12", "unit": "EU/mL"}),
+        "{view}"
+    );
+    assert_eq!(
+        view["product"]["spec"]["tests"][2]["criterion"]["limit"],
+        "0.5"
+    );
+    let b = app.signed_in("quality", "ja").await;
+    let (_, html) = b.page(&format!("/supply/products/{pid}")).await;
+    assert!(
+        html.contains("≤ 0.5 EU/mL"),
+        "the page shows the limit with its scale"
+    );
+    assert!(!html.contains("500 EU/mL"));
+}
