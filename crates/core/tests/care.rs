@@ -19,7 +19,7 @@ mod care {
     use jousei_core::patient::consent::ConsentState;
     use jousei_core::patient::screening::{self, Decision, FindingCode, ScreeningFacts};
     use jousei_core::supply::lot::{LotState, unavailability};
-    use jousei_core::supply::product::{ProductKind, Route};
+    use jousei_core::supply::product::{CellSource, ProductKind, Route, human_derived};
     use jousei_core::supply::units::Microlitres;
     use proptest::prelude::*;
     use uuid::Uuid;
@@ -41,6 +41,10 @@ mod care {
         VialProduct {
             code: code.into(),
             kind,
+            sources: match kind {
+                ProductKind::Other => vec![],
+                _ => vec![CellSource::DentalPulp],
+            },
             routes: routes.to_vec(),
             in_use_minutes,
         }
@@ -793,6 +797,57 @@ mod care {
             Q::BloodDonation,
         ] {
             assert_eq!(seen(q, Choice::Yes), [], "{q:?}");
+        }
+    }
+
+    /// Human-derived is decided from the product's sources: every named
+    /// source is human tissue (placenta included, the one product the Red
+    /// Cross defers donors for), whatever the product kind; a conditioned
+    /// medium or exosome preparation with an unnamed source is still taken
+    /// as human-derived; another product without a named source is not.
+    #[test]
+    fn human_derived_follows_the_products_sources() {
+        for source in CellSource::ALL {
+            let named = *source != CellSource::Other;
+            for kind in ProductKind::ALL {
+                let expected = named || *kind != ProductKind::Other;
+                assert_eq!(
+                    human_derived(*kind, &[*source]),
+                    expected,
+                    "{kind:?} from {source:?}"
+                );
+                // A blend of sources: one named source is enough.
+                assert!(
+                    human_derived(*kind, &[CellSource::Other, CellSource::Placenta]),
+                    "{kind:?}"
+                );
+            }
+        }
+        assert!(!human_derived(ProductKind::Other, &[]));
+        assert!(human_derived(ProductKind::ConditionedMedium, &[]));
+
+        // An approved human placenta injection gives the notice at the
+        // patient's first dose; a local anaesthetic does not.
+        let placenta = VialProduct {
+            sources: vec![CellSource::Placenta],
+            ..product("PL-INJ", ProductKind::Other, &[Route::IvDrip], 60)
+        };
+        let lido = product("LIDO", ProductKind::Other, &[Route::IvDrip], 600);
+        for (p, notice) in [(placenta, true), (lido, false)] {
+            let mut f = clear();
+            f.patient.received_human_derived = false;
+            f.vials = vec![vial(dp(), "L1", Some("S1")), vial(p.clone(), "P1", None)];
+            f.plan = None;
+            let with_dp = check(&f).has(CheckCode::BloodDonationNotice, None);
+            assert!(with_dp);
+            f.vials = vec![vial(p.clone(), "P1", None)];
+            assert_eq!(
+                check(&f).has(CheckCode::BloodDonationNotice, None),
+                notice,
+                "{}",
+                p.code
+            );
+            assert_eq!(p.human_derived(), notice);
         }
     }
 

@@ -123,7 +123,8 @@ fn identity(ctx: &Ctx, out: &mut Vec<Finding>) {
     }
 }
 
-/// A signed consent for each human-derived product kind scanned and the
+/// A signed consent for each product kind scanned that needs one
+/// ([`VialProduct::needs_consent`](super::VialProduct::needs_consent)) and the
 /// route (for any kind when none is scanned yet), allowed today by
 /// [`treatment_allowed`] (not withdrawn; the same-day rule).
 fn consent(ctx: &Ctx, out: &mut Vec<Finding>) {
@@ -131,7 +132,7 @@ fn consent(ctx: &Ctx, out: &mut Vec<Finding>) {
     let mut kinds: Vec<ProductKind> = f
         .vials
         .iter()
-        .filter(|v| v.product.human_derived())
+        .filter(|v| v.product.needs_consent())
         .map(|v| v.product.kind)
         .collect();
     kinds.sort();

@@ -11,7 +11,7 @@ use crate::code_enum;
 use crate::patient::consent::{ConsentFacts, ConsentState};
 use crate::patient::screening::{self, Decision, FindingCode, ScreeningFacts};
 use crate::supply::lot::LotState;
-use crate::supply::product::{ProductFacts, ProductKind, Route};
+use crate::supply::product::{self, CellSource, ProductFacts, ProductKind, Route};
 use crate::supply::units::Microlitres;
 
 /// Everything known at the chair when a dose is about to be given.
@@ -252,6 +252,9 @@ pub struct ScannedVial {
 pub struct VialProduct {
     pub code: String,
     pub kind: ProductKind,
+    /// The cells or tissue it is made from (decides whether it is
+    /// human-derived).
+    pub sources: Vec<CellSource>,
     /// The routes on its label.
     pub routes: Vec<Route>,
     /// Minutes a vial may be used after thawing or opening.
@@ -263,6 +266,7 @@ impl From<&ProductFacts> for VialProduct {
         VialProduct {
             code: p.code.clone(),
             kind: p.kind,
+            sources: p.sources.clone(),
             routes: p.routes.clone(),
             in_use_minutes: p.in_use_minutes,
         }
@@ -270,9 +274,16 @@ impl From<&ProductFacts> for VialProduct {
 }
 
 impl VialProduct {
-    /// Conditioned medium and exosome preparations are made from human
-    /// cells (what the blood-donation notice is about).
+    /// Made from human cells or tissue (what the blood-donation notice is
+    /// about): [`product::human_derived`] from its kind and sources.
     pub fn human_derived(&self) -> bool {
+        product::human_derived(self.kind, &self.sources)
+    }
+
+    /// A consent is asked for the clinic's own preparations (conditioned
+    /// medium, exosome preparation): the consent templates are per such
+    /// kind.
+    pub fn needs_consent(&self) -> bool {
         self.kind != ProductKind::Other
     }
 }

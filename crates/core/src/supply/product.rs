@@ -164,7 +164,26 @@ pub struct ProductFacts {
     pub spec: Specification,
 }
 
+/// Whether a product is made from human cells or tissue (what the
+/// blood-donation notice is about, regulatory.md §8), decided from its
+/// sources: every named source (adipose tissue, umbilical cord, cord blood,
+/// dental pulp, deciduous dental pulp, bone marrow, placenta) is human
+/// tissue, whatever the product kind, so an approved human placenta
+/// injection (kind `other`) counts; a conditioned medium or exosome
+/// preparation is made from cultured cells, so with an unnamed (`other`) or
+/// no source it is still taken as human-derived (a missed notice is the
+/// worse mistake); any other product without a named source is not.
+/// `ProductFacts` records no species: a named source is taken as human.
+pub fn human_derived(kind: ProductKind, sources: &[CellSource]) -> bool {
+    sources.iter().any(|s| *s != CellSource::Other) || kind != ProductKind::Other
+}
+
 impl ProductFacts {
+    /// [`human_derived`] from this product's kind and sources.
+    pub fn human_derived(&self) -> bool {
+        human_derived(self.kind, &self.sources)
+    }
+
     /// Checks every rule a product must meet; returns all problems found.
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut errs = Vec::new();
