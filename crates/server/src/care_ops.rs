@@ -698,7 +698,10 @@ async fn override_physician(
     Ok(creds.user.id)
 }
 
-/// Why a dose cannot be recorded: 409 `care_refused` with every refusal.
+/// Why a dose cannot be recorded: 409 `care_refused` with every refusal,
+/// each with the finding's code, its subject (the lot, the vial, …), its
+/// values and its message (`message`, inside the item's `detail`), and for
+/// an override's problem its position in the list given.
 fn refused(
     state: &AppState,
     locale: Locale,
@@ -713,15 +716,26 @@ fn refused(
                 .iter()
                 .find(|f| f.code == x.finding && f.subject == x.subject);
             let mut s = SubError::new(x.code.as_str());
-            s.args = vec![
-                ("finding", x.finding.as_str().to_string()),
-                (
-                    "detail",
-                    finding
-                        .map(|f| finding_message(&state.i18n, locale, f))
-                        .unwrap_or_default(),
-                ),
-            ];
+            s.args = vec![(
+                "message",
+                finding
+                    .map(|f| finding_message(&state.i18n, locale, f))
+                    .unwrap_or_else(|| x.finding.as_str().to_string()),
+            )];
+            s.data.insert("finding".into(), x.finding.as_str().into());
+            if let Some(subject) = &x.subject
+                && let Ok(v) = serde_json::to_value(subject)
+            {
+                s.data.insert("subject".into(), v);
+            }
+            if let Some(f) = finding
+                && let Ok(v) = serde_json::to_value(&f.params)
+            {
+                s.data.insert("params".into(), v);
+            }
+            if let Some(i) = x.override_index {
+                s.data.insert("override_index".into(), i.into());
+            }
             s
         })
         .collect();

@@ -34,6 +34,10 @@ pub struct SubError {
     pub field: Option<&'static str>,
     /// Named arguments for the message, e.g. the QC test concerned.
     pub args: Vec<(&'static str, String)>,
+    /// Structured facts about this problem, sent as members of its
+    /// problem+json item (e.g. the finding, subject and values of a refused
+    /// dose).
+    pub data: serde_json::Map<String, serde_json::Value>,
 }
 
 impl SubError {
@@ -42,6 +46,7 @@ impl SubError {
             code,
             field: None,
             args: Vec::new(),
+            data: serde_json::Map::new(),
         }
     }
 }
@@ -49,9 +54,8 @@ impl SubError {
 impl From<FieldError> for SubError {
     fn from(e: FieldError) -> Self {
         SubError {
-            code: e.code,
             field: Some(e.field),
-            args: Vec::new(),
+            ..SubError::new(e.code)
         }
     }
 }
@@ -63,6 +67,11 @@ pub struct ProblemItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<&'static str>,
     pub detail: String,
+    /// Further members for some problems (a refused dose: `finding`,
+    /// `subject`, `params`, `override_index`).
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub data: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
@@ -161,6 +170,7 @@ impl ApiError {
                     code: s.code,
                     field: s.field,
                     detail: sub_detail(s, i18n, locale),
+                    data: s.data.clone(),
                 })
                 .collect(),
         };

@@ -53,8 +53,8 @@ care-appointment_closed = This appointment is done, cancelled or a no-show. Chec
 care-blood_donation_notice = This is the patient's first human-derived product. Give the clinic's blood-donation notice and record it (the patient should declare it at the interview when donating blood).
 
 ## Why a dose cannot be recorded
-err-check_blocked = The dose cannot be recorded: something stops it.
-err-override_required = A finding needs a physician's decision. The physician must write a reason.
+err-check_blocked = The dose cannot be recorded: { $message }
+err-override_required = A physician must decide this and write a reason: { $message }
 err-override_not_allowed = This finding cannot be overridden, not even by a physician.
 err-override_not_applicable = This finding is no longer there. Reload and check again.
 err-override_reason_required = Write the reason for the physician's decision.

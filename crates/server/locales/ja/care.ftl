@@ -53,8 +53,8 @@ care-appointment_closed = この予約は完了・キャンセル・無断キャ
 care-blood_donation_notice = この患者にヒト由来の製品をはじめて投与します。院の献血に関する説明を行い、記録してください（献血の際は問診で申告するようお伝えください）。
 
 ## 投与を記録できない理由
-err-check_blocked = 使用できない理由があるため、投与を記録できません。
-err-override_required = 医師の判断が必要な所見があります。医師が理由を記載してください。
+err-check_blocked = 投与を記録できません（誰も解除できません）：{ $message }
+err-override_required = 医師の判断と理由の記載が必要です：{ $message }
 err-override_not_allowed = この所見は医師の判断でも解除できません。
 err-override_not_applicable = この所見は現在ありません。画面を更新して、もう一度確認してください。
 err-override_reason_required = 医師の判断の理由を記載してください。

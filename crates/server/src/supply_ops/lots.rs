@@ -299,12 +299,11 @@ fn refusal_error(refusals: Vec<Refusal>, code: &'static str) -> ApiError {
         refusals
             .into_iter()
             .map(|r| SubError {
-                code: r.code,
-                field: None,
                 args: r
                     .test
                     .map(|t| vec![("test", t.as_str().to_string())])
                     .unwrap_or_default(),
+                ..SubError::new(r.code)
             })
             .collect(),
     )

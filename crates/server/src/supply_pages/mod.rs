@@ -138,9 +138,9 @@ impl Problems {
         let mut out = Problems::default();
         let subs: Vec<SubError> = if e.errors.is_empty() {
             vec![SubError {
-                code: e.code,
                 field: e.field,
                 args: e.args.clone(),
+                ..SubError::new(e.code)
             }]
         } else if e.code == "scan_warning_unconfirmed" {
             // The warnings are shown with their readings (see the receive page).

@@ -34,7 +34,7 @@ impl Chair {
     }
 }
 
-async fn decide(app: &App, clinic: Uuid, lot_id: Uuid, action: LotAction) {
+pub(crate) async fn decide(app: &App, clinic: Uuid, lot_id: Uuid, action: LotAction) {
     let lot = app.store.lot(clinic, lot_id).await.unwrap().unwrap();
     let facts = LotFacts {
         state: lot.state,
@@ -264,14 +264,23 @@ async fn unusable_lots_and_a_wrong_identity_stop_the_dose_with_the_exact_reason(
             )
             .await;
         assert_eq!((st, e["code"].as_str()), (409, Some("care_refused")), "{e}");
-        assert!(
-            e["errors"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|x| x["code"] == "check_blocked"),
-            "{e}"
+        // Each refusal says why: the finding's code, the lot, the message.
+        let refusal = e["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["code"] == "check_blocked" && x["finding"] == code)
+            .unwrap_or_else(|| panic!("{name}: no refusal for {code} in {e}"));
+        assert_eq!(refusal["subject"]["kind"], "lot", "{refusal}");
+        assert_eq!(
+            refusal["subject"]["lot_number"],
+            number.as_str(),
+            "{refusal}"
         );
+        assert_eq!(refusal["params"]["lot"], number.as_str(), "{refusal}");
+        let detail = refusal["detail"].as_str().unwrap();
+        assert!(detail.contains(&number), "{refusal}");
+        assert!(!detail.contains("{$"), "{refusal}");
         assert_eq!(on_hand(&app, c.clinic, &lot).await, before);
     }
     // A name that does not match: the exact reason, in Japanese too.
@@ -386,6 +395,8 @@ async fn a_blend_is_recorded_an_interval_is_overridden_and_lookback_finds_the_pa
         .await;
     assert_eq!((st, e["code"].as_str()), (409, Some("care_refused")));
     assert_eq!(e["errors"][0]["code"], "override_required");
+    assert_eq!(e["errors"][0]["finding"], "interval_too_short", "{e}");
+    assert!(e["errors"][0].get("subject").is_none(), "{e}");
     let ov = json!([{"code": "interval_too_short", "reason": "前回投与時の点滴漏れにより投与量不足のため、医師判断で追加投与"}]);
     let (st, e) = c
         .nurse
