@@ -50,6 +50,17 @@ pub fn is_expired(expiry: Date, today: Date) -> bool {
     today > expiry
 }
 
+/// What a lot is, as people are shown it on `today` (the clinic's local date): its state, or
+/// `expired` once it is past its expiry (expiry is not a state, so a released lot never reads
+/// as usable after it). Recalled and rejected lots keep their final state.
+pub fn shown_state(state: LotState, expiry: Date, today: Date) -> &'static str {
+    if !state.is_final() && is_expired(expiry, today) {
+        "expired"
+    } else {
+        state.as_str()
+    }
+}
+
 /// What a transition needs to know about the lot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LotFacts {
@@ -221,6 +232,18 @@ mod tests {
     use crate::supply::qc::QcTest;
     use jiff::civil::date;
     use proptest::prelude::*;
+
+    #[test]
+    fn an_expired_lot_is_shown_as_expired_unless_final() {
+        let expiry = date(2026, 12, 4);
+        let (on_day, after) = (date(2026, 12, 4), date(2026, 12, 5));
+        assert_eq!(shown_state(LotState::Released, expiry, on_day), "released");
+        for s in [LotState::Released, LotState::Quarantined, LotState::OnHold] {
+            assert_eq!(shown_state(s, expiry, after), "expired");
+        }
+        assert_eq!(shown_state(LotState::Recalled, expiry, after), "recalled");
+        assert_eq!(shown_state(LotState::Rejected, expiry, after), "rejected");
+    }
 
     fn facts(state: LotState) -> LotFacts {
         LotFacts {

@@ -166,3 +166,4 @@ field-foreign_safety_info = Safety information from other countries
 field-isbt_product_code = ISBT 128 product code
 field-personal_import = Imported personally by the physician
 err-isbt_product_code_invalid = Enter the ISBT 128 product code as a capital letter and four digits (e.g. S1295).
+state-expired = Expired

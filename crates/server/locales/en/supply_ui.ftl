@@ -124,3 +124,5 @@ sui-done-results = Results saved.
 sui-done-certificate = Certificate uploaded.
 sui-done-movement = Stock movement recorded.
 sui-personal-import-hint = Tick when the physician imports the product personally. The unapproved-product disclosure then says so and gives the MHLW page 「個人輸入において注意すべき医薬品等について」 (https://www.yakubutsu.mhlw.go.jp/index.html).
+sui-expired-stock = Expired stock (to destroy)
+sui-expired-stock-hint = Stock of lots past their expiry (by the clinic's date). It cannot be used: destroy it from the lot's page, with a reason and a witness.

@@ -166,3 +166,4 @@ field-foreign_safety_info = 諸外国における安全性等に係る情報
 field-isbt_product_code = ISBT 128 製品コード
 field-personal_import = 医師の個人輸入
 err-isbt_product_code_invalid = ISBT 128 の製品コードは英大文字1文字と数字4桁で入力してください（例: S1295）。
+state-expired = 期限切れ

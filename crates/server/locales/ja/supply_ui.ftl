@@ -124,3 +124,5 @@ sui-done-results = 試験結果を登録しました。
 sui-done-certificate = 試験成績書を登録しました。
 sui-done-movement = 在庫の記録を登録しました。
 sui-personal-import-hint = 医師等の個人輸入で入手する場合に選びます。未承認医薬品等の表示に、その旨と厚生労働省「個人輸入において注意すべき医薬品等について」のページ（https://www.yakubutsu.mhlw.go.jp/index.html）を載せます。
+sui-expired-stock = 期限切れの在庫（廃棄対象）
+sui-expired-stock-hint = 有効期限を過ぎたロットの在庫です（クリニックの日付で判定）。使用できません。ロットの画面から、理由と立会者を記録して廃棄してください。

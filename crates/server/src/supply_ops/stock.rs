@@ -149,6 +149,35 @@ pub fn stock_per_product(
         .collect()
 }
 
+/// Vials of an expired lot still on hand at one location: to destroy.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ExpiredStock {
+    #[schema(value_type = Object)]
+    pub lot: Lot,
+    pub location_id: Uuid,
+    pub location_code: String,
+    pub vials: i64,
+}
+
+/// Vials on hand of lots past their expiry on `today` that are not recalled or rejected,
+/// soonest expiry first (the ledger's order).
+pub fn expired_stock(stock: &[StockRow], today: Date) -> Vec<ExpiredStock> {
+    stock
+        .iter()
+        .filter(|s| {
+            s.vials > 0
+                && jousei_core::supply::lot::shown_state(s.lot.state, s.lot.expiry, today)
+                    == "expired"
+        })
+        .map(|s| ExpiredStock {
+            lot: s.lot.clone(),
+            location_id: s.location_id,
+            location_code: s.location_code.clone(),
+            vials: s.vials,
+        })
+        .collect()
+}
+
 /// Lots to look at now.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Dashboard {
@@ -162,6 +191,10 @@ pub struct Dashboard {
     pub quarantined: Vec<Lot>,
     #[schema(value_type = Vec<Object>)]
     pub open_excursions: Vec<Excursion>,
+    /// Stock past its expiry on the clinic's today, per lot and location (soonest expiry
+    /// first): never available, to be destroyed (a `destroy` movement with a witness).
+    /// Recalled and rejected lots are followed through their own lists.
+    pub expired_stock: Vec<ExpiredStock>,
     pub stock: Vec<ProductStock>,
 }
 
@@ -201,6 +234,7 @@ pub async fn dashboard(state: &AppState, p: &Principal, days: i64) -> Result<Das
             .cloned()
             .collect(),
         open_excursions: state.store.excursions(p.clinic.id, true).await?,
+        expired_stock: expired_stock(&stock, today),
         stock: stock_per_product(&products, &stock, today),
     })
 }

@@ -12,6 +12,13 @@ pub struct ExcursionRow {
     pub lots: String,
 }
 
+/// Expired vials on hand at one location.
+pub struct ExpiredRow {
+    pub lot: LotRow,
+    pub location: String,
+    pub vials: i64,
+}
+
 pub struct StockBar {
     pub code: String,
     pub name: String,
@@ -27,6 +34,7 @@ pub(crate) struct DashboardPage<'a> {
     expiring: Vec<LotRow>,
     on_hold: Vec<LotRow>,
     quarantined: Vec<LotRow>,
+    expired: Vec<ExpiredRow>,
     excursions: Vec<ExcursionRow>,
     stock: Vec<StockBar>,
     chart: String,
@@ -152,6 +160,15 @@ pub(crate) async fn dashboard(
         expiring: rows(&d.expiring),
         on_hold: rows(&d.on_hold),
         quarantined: rows(&d.quarantined),
+        expired: d
+            .expired_stock
+            .iter()
+            .map(|e| ExpiredRow {
+                lot: lot_row(&l, &e.lot, today, &zone),
+                location: e.location_code.clone(),
+                vials: e.vials,
+            })
+            .collect(),
         excursions,
         stock,
         days,

@@ -19,7 +19,7 @@ use jiff::civil::Date;
 use jousei_core::barcode::parse_scan;
 use jousei_core::locale::Locale;
 use jousei_core::role::Permission;
-use jousei_core::supply::lot::{LotAction, LotState, unavailability};
+use jousei_core::supply::lot::{LotAction, LotState, shown_state, unavailability};
 use jousei_core::supply::product::{
     CellSource, DonorInfo, Factor, LegalRegime, ProductKind, Route,
 };
@@ -257,8 +257,11 @@ pub(crate) fn lot_row(l: &Layout<'_>, lot: &Lot, today: Date, zone: &str) -> Lot
         product: format!("{} {}", lot.product_code, lot.product_name),
         expiry: lot.expiry.to_string(),
         expired: jousei_core::supply::lot::is_expired(lot.expiry, today),
-        state: lot.state.as_str(),
-        state_label: l.t(&format!("state-{}", lot.state.as_str())),
+        state: shown_state(lot.state, lot.expiry, today),
+        state_label: l.t(&format!(
+            "state-{}",
+            shown_state(lot.state, lot.expiry, today)
+        )),
         received: local_time(lot.received_at.0, zone),
     }
 }

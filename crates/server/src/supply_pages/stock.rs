@@ -55,8 +55,11 @@ pub(crate) async fn stock_page(
                 .unwrap_or_else(|| s.location_code.clone()),
             expiry: s.lot.expiry.to_string(),
             expired: jousei_core::supply::lot::is_expired(s.lot.expiry, today),
-            state: s.lot.state.as_str(),
-            state_label: l.t(&format!("state-{}", s.lot.state.as_str())),
+            state: shown_state(s.lot.state, s.lot.expiry, today),
+            state_label: l.t(&format!(
+                "state-{}",
+                shown_state(s.lot.state, s.lot.expiry, today)
+            )),
             vials: s.vials,
             why: why
                 .map(|c| message(&state.i18n, ctx.locale, c, &[]))

@@ -760,3 +760,74 @@ async fn quantities_are_decimal_strings_in_their_unit() {
     );
     assert!(!html.contains("500 EU/mL"));
 }
+
+/// A released lot past its expiry (the clinic's today in Asia/Tokyo) with vials on hand
+/// shows as expired, never as usable, and the dashboard lists it for destruction.
+#[tokio::test]
+async fn expired_stock_shows_as_expired_and_is_listed_for_destruction() {
+    use jousei_core::supply::lot::LotAction;
+    use jousei_store::Actor;
+    use jousei_store::supply::NewLot;
+    let app = spawn_app().await;
+    let (qa, product, f1, _) = setup(&app).await;
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get("Asia/Tokyo").unwrap())
+        .date();
+    let mut ids = Vec::new();
+    for (number, days) in [("AD-2605", -3), ("DP-2612", 60)] {
+        let lot = app
+            .store
+            .receive_lot(
+                &Actor::system("test"),
+                app.ginza.id,
+                &NewLot {
+                    product_id: product["id"].as_str().unwrap().parse().unwrap(),
+                    lot_number: number.into(),
+                    expiry: today.checked_add(jiff::Span::new().days(days)).unwrap(),
+                    location_id: f1["id"].as_str().unwrap().parse().unwrap(),
+                    vials: 2,
+                    supplier_ref: None,
+                    scan_raw: None,
+                },
+            )
+            .await
+            .unwrap();
+        crate::tests_care_api::decide(&app, app.ginza.id, lot.id, LotAction::Release).await;
+        ids.push(lot.id);
+    }
+    let (s, d) = qa.get("/api/v1/supply/dashboard").await;
+    assert_eq!(s, 200);
+    let expired = d["expired_stock"].as_array().unwrap();
+    assert_eq!(expired.len(), 1, "{d}");
+    assert_eq!(expired[0]["lot"]["lot_number"], "AD-2605");
+    assert_eq!(expired[0]["location_code"], "F1");
+    assert_eq!(expired[0]["vials"], 2);
+    let b = app.signed_in("quality", "ja").await;
+    let (_, html) = b.page("/supply").await;
+    let section = html
+        .split("data-testid=\"expired-stock\"")
+        .nth(1)
+        .expect("the dashboard lists expired stock")
+        .split("</table>")
+        .next()
+        .unwrap();
+    assert!(
+        section.contains("AD-2605") && section.contains("期限切れ"),
+        "{section}"
+    );
+    assert!(!section.contains("DP-2612"));
+    let (_, lot_page) = b.page(&format!("/supply/lots/{}", ids[0])).await;
+    let state = lot_page
+        .split("data-testid=\"lot-state\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap();
+    assert_eq!(state, "期限切れ", "not 使用可");
+    let (_, stock) = b.page("/supply/stock").await;
+    let row = stock.split("<tr").find(|r| r.contains("AD-2605")).unwrap();
+    assert!(row.contains("期限切れ") && !row.contains("使用可"), "{row}");
+    let (_, fresh) = b.page(&format!("/supply/lots/{}", ids[1])).await;
+    assert!(fresh.contains("data-testid=\"lot-state\">使用可<"));
+}
