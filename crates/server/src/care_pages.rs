@@ -166,19 +166,27 @@ fn record_in(f: &Pairs) -> RecordIn {
     }
 }
 
-/// Resolves the patient of the form: the id, else the number typed.
-async fn resolve_patient(state: &AppState, p: &Principal, f: &mut Pairs) -> Result<(), ApiError> {
-    if !f.get("patient_id").is_empty() {
-        return Ok(());
+/// Sets `key` to one value (the form's hidden field and a value found by
+/// the server are never both kept: `Pairs::get` reads the first).
+fn set(f: &mut Pairs, key: &str, value: Option<String>) {
+    f.0.retain(|(k, _)| k != key);
+    if let Some(v) = value {
+        f.0.push((key.to_string(), v));
     }
+}
+
+/// Resolves the patient of the form: the number typed, when there is one
+/// (it is what the nurse sees and may have changed), else the id carried
+/// from an appointment. A number nobody has leaves no patient.
+async fn resolve_patient(state: &AppState, p: &Principal, f: &mut Pairs) -> Result<(), ApiError> {
     let number = f.get("patient_number").trim().to_string();
     if number.is_empty() {
+        let id = f.filled("patient_id");
+        set(f, "patient_id", id);
         return Ok(());
     }
     let hit = crate::patient_ops::by_number(state, p.clinic.id, &number).await?;
-    if let Some(pt) = hit {
-        f.0.push(("patient_id".into(), pt.id.to_string()));
-    }
+    set(f, "patient_id", hit.map(|pt| pt.id.to_string()));
     Ok(())
 }
 
@@ -199,11 +207,12 @@ async fn chair_with(
     if let Some(aid) = f.filled("appointment_id")
         && let Ok(aid) = Uuid::parse_str(aid.trim())
         && f.get("patient_id").is_empty()
+        && f.get("patient_number").trim().is_empty()
         && let Some(a) = state.store.appointment(clinic, aid).await?
     {
-        f.0.push(("patient_id".into(), a.patient_id.to_string()));
+        set(&mut f, "patient_id", Some(a.patient_id.to_string()));
         if let Some(plan_id) = a.plan_id {
-            f.0.push(("plan_id".into(), plan_id.to_string()));
+            set(&mut f, "plan_id", Some(plan_id.to_string()));
             if let Some(plan) = state.store.plan(clinic, plan_id).await?
                 && f.get("route").is_empty()
             {
@@ -217,9 +226,9 @@ async fn chair_with(
         Err(_) => None,
     };
     if let Some(pt) = &patient
-        && f.get("patient_number").is_empty()
+        && f.get("patient_number").trim().is_empty()
     {
-        f.0.push(("patient_number".into(), pt.number.clone()));
+        set(&mut f, "patient_number", Some(pt.number.clone()));
     }
     let plan_choice = f.get("plan_id");
     let plans = match &patient {

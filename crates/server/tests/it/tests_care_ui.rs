@@ -206,3 +206,45 @@ async fn a_nurse_is_stopped_records_a_blend_and_a_physician_co_signs_an_override
     let (st, _) = co.page("/chair").await;
     assert_eq!(st, 403);
 }
+
+/// The chair form posts its hidden `patient_id` (empty unless the patient
+/// came from an appointment) before the number typed by hand: the number
+/// is found.
+#[tokio::test]
+async fn a_patient_number_typed_by_hand_is_found() {
+    let app = spawn_app().await;
+    let c = chair(&app).await;
+    let nurse = app.signed_in("nurse", "ja").await;
+    let (_, html) = nurse.page("/chair").await;
+    let csrf = csrf_of(&html);
+    let vials = [(label(&c, "dp", "DP-CM-10"), "5")];
+    let mut f = vec![("patient_id", String::new())];
+    f.extend(form(&c, &csrf, &vials, "check"));
+    let r = post(&nurse, "/chair", &f).await;
+    let status = r.status();
+    let html = r.text().await.unwrap();
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        !html.contains("data-testid=\"error-patient_number\""),
+        "{html}"
+    );
+    assert!(html.contains("data-testid=\"check-result\""), "{html}");
+    assert!(html.contains("data-testid=\"chair-patient\""), "{html}");
+    // A number nobody has is still named, next to the number.
+    let mut f = vec![("patient_id", String::new())];
+    f.extend(form(&c, &csrf, &vials, "check").into_iter().map(|(k, v)| {
+        if k == "patient_number" {
+            (k, "999999".to_string())
+        } else {
+            (k, v)
+        }
+    }));
+    let r = post(&nurse, "/chair", &f).await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("data-testid=\"error-patient_number\"")
+    );
+}
