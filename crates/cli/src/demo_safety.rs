@@ -3,8 +3,11 @@
 //!
 //! Each event is built as `safety_ops::report` builds one: the report as
 //! typed is checked by `RawAdverseEvent::parse`, the reporting deadline
-//! counts from the local day of awareness (`report_due`, the act's 7/15
-//! days), the follow-ups from the local day of onset (`follow_up_dates`).
+//! counts from the local day of awareness (`report_due`, with the clinic's
+//! reporting policy for the regimes of the event's products as
+//! `safety_ops::deadline_policy` gives it: the act's 7/15 days until the
+//! clinic sets its own), the follow-ups from the local day of onset
+//! (`follow_up_dates`).
 //!
 //! - 松本 大輔 (the blend): the bruise at the puncture site the nurse noted
 //!   at his second session; mild, recovered, both follow-ups done.
@@ -27,10 +30,11 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Span, Timestamp};
 use jousei_core::plan::appointment::AppointmentStatus;
 use jousei_core::safety::{
-    ContactMethod, ContactOutcome, RawAdverseEvent, RecallScope, ReportingPolicy, follow_up_dates,
-    report_due,
+    AdverseEventFacts, ContactMethod, ContactOutcome, RawAdverseEvent, RecallScope,
+    follow_up_dates, report_due,
 };
 use jousei_server::plan_ops::local_date;
+use jousei_server::safety_ops::deadline_policy;
 use jousei_store::care::{Administration, AdministrationStatus};
 use jousei_store::patient::PatientSearch;
 use jousei_store::safety::{
@@ -107,6 +111,15 @@ impl Safety<'_> {
         local_date(Ts::from(t), &self.tz)
     }
 
+    /// The report's due date under the clinic's reporting policy, as
+    /// `safety_ops` computes it.
+    async fn due(&self, facts: &AdverseEventFacts) -> anyhow::Result<Option<Date>> {
+        let policy = deadline_policy(self.store, self.clinic, facts)
+            .await
+            .map_err(|e| anyhow::anyhow!("reporting policy: {e:?}"))?;
+        Ok(report_due(facts, self.day(facts.aware_at), policy).map(|(d, _)| d))
+    }
+
     /// The demo patient with this phone number.
     async fn patient(&self, t: &treated::Treated) -> anyhow::Result<Uuid> {
         let found = self
@@ -148,8 +161,7 @@ impl Safety<'_> {
             .raw()
             .parse(self.now)
             .map_err(|e| anyhow::anyhow!("demo adverse event refused: {e:?}"))?;
-        let due_date = report_due(&facts, self.day(facts.aware_at), ReportingPolicy::default())
-            .map(|(d, _)| d);
+        let due_date = self.due(&facts).await?;
         let follow_ups = follow_up_dates(self.day(facts.onset_at));
         Ok(self
             .store
@@ -259,8 +271,7 @@ impl Safety<'_> {
             .raw()
             .parse(self.now)
             .map_err(|e| anyhow::anyhow!("demo adverse event refused: {e:?}"))?;
-        let due = report_due(&facts, self.day(facts.aware_at), ReportingPolicy::default())
-            .map(|(d, _)| d);
+        let due = self.due(&facts).await?;
         let e = self
             .store
             .revise_adverse_event(

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::code_enum;
 use crate::error::FieldError;
+use crate::supply::product::LegalRegime;
 
 code_enum! {
     /// What happened.
@@ -253,6 +254,195 @@ impl Default for ReportingPolicy {
             death_days: 7,
             serious_days: 15,
         }
+    }
+}
+
+/// The longest deadline a clinic may set, in days.
+pub const POLICY_DAYS_MAX: u32 = 90;
+
+/// One product regime's deadlines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegimePolicy {
+    pub regime: LegalRegime,
+    #[serde(flatten)]
+    pub policy: ReportingPolicy,
+}
+
+/// The clinic's reporting policy per product regime (`regulatory.md` §1:
+/// a switchable regime per product): one entry per [`LegalRegime`], in
+/// [`LegalRegime::ALL`] order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportingPolicies {
+    pub regimes: Vec<RegimePolicy>,
+}
+
+impl Default for ReportingPolicies {
+    /// Every regime on the regenerative-medicine act's 7 and 15 days.
+    fn default() -> Self {
+        ReportingPolicies {
+            regimes: LegalRegime::ALL
+                .iter()
+                .map(|r| RegimePolicy {
+                    regime: *r,
+                    policy: ReportingPolicy::default(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The form and error field names of a regime's two deadlines.
+pub fn policy_fields(regime: LegalRegime) -> (&'static str, &'static str) {
+    match regime {
+        LegalRegime::Unapproved => ("unapproved_death_days", "unapproved_serious_days"),
+        LegalRegime::RegenerativeMedicineAct => (
+            "regenerative_medicine_act_death_days",
+            "regenerative_medicine_act_serious_days",
+        ),
+        LegalRegime::ApprovedDrug => ("approved_drug_death_days", "approved_drug_serious_days"),
+    }
+}
+
+impl ReportingPolicies {
+    /// The deadlines of one regime (the default when it is missing).
+    pub fn of(&self, regime: LegalRegime) -> ReportingPolicy {
+        self.regimes
+            .iter()
+            .find(|r| r.regime == regime)
+            .map(|r| r.policy)
+            .unwrap_or_default()
+    }
+
+    /// The deadlines for an event whose doses used products of `regimes`:
+    /// the shortest of each kind among them, so no regime's deadline is
+    /// missed; when no product is known (no dose named), the shortest of
+    /// all the clinic's regimes.
+    pub fn for_regimes(&self, regimes: &[LegalRegime]) -> ReportingPolicy {
+        let pick: Vec<ReportingPolicy> = if regimes.is_empty() {
+            LegalRegime::ALL.iter().map(|r| self.of(*r)).collect()
+        } else {
+            regimes.iter().map(|r| self.of(*r)).collect()
+        };
+        let default = ReportingPolicy::default();
+        ReportingPolicy {
+            death_days: pick
+                .iter()
+                .map(|p| p.death_days)
+                .min()
+                .unwrap_or(default.death_days),
+            serious_days: pick
+                .iter()
+                .map(|p| p.serious_days)
+                .min()
+                .unwrap_or(default.serious_days),
+        }
+    }
+
+    /// Every regime once, each deadline 1 to [`POLICY_DAYS_MAX`] days and
+    /// the death deadline no later than the other serious one; every
+    /// problem named by its field.
+    pub fn check(&self) -> Result<(), Vec<FieldError>> {
+        let mut errs = Vec::new();
+        for regime in LegalRegime::ALL {
+            let (death, serious) = policy_fields(*regime);
+            let mine: Vec<&RegimePolicy> = self
+                .regimes
+                .iter()
+                .filter(|r| r.regime == *regime)
+                .collect();
+            let [one] = mine.as_slice() else {
+                errs.push(FieldError::new(death, "field_required"));
+                errs.push(FieldError::new(serious, "field_required"));
+                continue;
+            };
+            let ok = |d: u32| (1..=POLICY_DAYS_MAX).contains(&d);
+            if !ok(one.policy.death_days) {
+                errs.push(FieldError::new(death, "policy_days_invalid"));
+            }
+            if !ok(one.policy.serious_days) {
+                errs.push(FieldError::new(serious, "policy_days_invalid"));
+            }
+            if ok(one.policy.death_days)
+                && ok(one.policy.serious_days)
+                && one.policy.death_days > one.policy.serious_days
+            {
+                errs.push(FieldError::new(death, "policy_death_after_serious"));
+            }
+        }
+        if errs.is_empty() { Ok(()) } else { Err(errs) }
+    }
+}
+
+/// One regime's deadlines as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawRegimePolicy {
+    pub regime: String,
+    pub death_days: String,
+    pub serious_days: String,
+}
+
+/// Reads a policy as typed: every regime once (an unknown or repeated one
+/// is named under `regimes`), each number a whole number of days; then
+/// [`ReportingPolicies::check`]. Every problem is listed.
+pub fn parse_policies(raw: &[RawRegimePolicy]) -> Result<ReportingPolicies, Vec<FieldError>> {
+    let mut errs = Vec::new();
+    let mut regimes: Vec<RegimePolicy> = Vec::new();
+    let mut unreadable = Vec::new();
+    for r in raw {
+        let Some(regime) = LegalRegime::parse(&r.regime) else {
+            errs.push(FieldError::new("regimes", "policy_regime_unknown"));
+            continue;
+        };
+        if regimes.iter().any(|x| x.regime == regime) || unreadable.contains(&regime) {
+            errs.push(FieldError::new("regimes", "policy_regime_repeated"));
+            continue;
+        }
+        let (death_field, serious_field) = policy_fields(regime);
+        let days = |s: &str, field: &'static str, errs: &mut Vec<FieldError>| match s.trim() {
+            "" => {
+                errs.push(FieldError::new(field, "field_required"));
+                None
+            }
+            t => match t.parse::<u32>() {
+                Ok(d) if (1..=POLICY_DAYS_MAX).contains(&d) => Some(d),
+                _ => {
+                    errs.push(FieldError::new(field, "policy_days_invalid"));
+                    None
+                }
+            },
+        };
+        let death = days(&r.death_days, death_field, &mut errs);
+        let serious = days(&r.serious_days, serious_field, &mut errs);
+        match (death, serious) {
+            (Some(death_days), Some(serious_days)) => regimes.push(RegimePolicy {
+                regime,
+                policy: ReportingPolicy {
+                    death_days,
+                    serious_days,
+                },
+            }),
+            _ => unreadable.push(regime),
+        }
+    }
+    regimes.sort_by_key(|r| r.regime);
+    let policies = ReportingPolicies { regimes };
+    if let Err(more) = policies.check() {
+        // A regime whose numbers could not be read is named already.
+        let named = |field: &str| {
+            unreadable.iter().any(|r| {
+                let (d, s) = policy_fields(*r);
+                field == d || field == s
+            })
+        };
+        errs.extend(
+            more.into_iter()
+                .filter(|e| !(e.code == "field_required" && named(e.field))),
+        );
+    }
+    if errs.is_empty() {
+        Ok(policies)
+    } else {
+        Err(errs)
     }
 }
 
@@ -530,6 +720,97 @@ mod tests {
             report_due(&f, date("2026-02-26"), strict),
             Some((date("2026-03-01"), DeadlineKind::Urgent))
         );
+    }
+
+    fn raw_policy(regime: &str, death: &str, serious: &str) -> RawRegimePolicy {
+        RawRegimePolicy {
+            regime: regime.into(),
+            death_days: death.into(),
+            serious_days: serious.into(),
+        }
+    }
+
+    #[test]
+    fn a_policy_per_regime_is_read_and_every_problem_named() {
+        let p = parse_policies(&[
+            raw_policy("approved_drug", "15", "30"),
+            raw_policy("unapproved", " 5 ", "10"),
+            raw_policy("regenerative_medicine_act", "7", "15"),
+        ])
+        .unwrap();
+        assert_eq!(
+            p.regimes.iter().map(|r| r.regime).collect::<Vec<_>>(),
+            LegalRegime::ALL,
+            "in the regimes' order"
+        );
+        assert_eq!(
+            p.of(LegalRegime::Unapproved),
+            ReportingPolicy {
+                death_days: 5,
+                serious_days: 10
+            }
+        );
+        assert_eq!(ReportingPolicies::default().check(), Ok(()));
+        let errs = parse_policies(&[
+            raw_policy("unapproved", "x", "0"),
+            raw_policy("regenerative_medicine_act", "20", "15"),
+            raw_policy("regenerative_medicine_act", "7", "15"),
+            raw_policy("herbal", "7", "15"),
+        ])
+        .unwrap_err();
+        let got: Vec<(&str, &str)> = errs.iter().map(|e| (e.field, e.code)).collect();
+        assert_eq!(
+            got,
+            [
+                ("unapproved_death_days", "policy_days_invalid"),
+                ("unapproved_serious_days", "policy_days_invalid"),
+                ("regimes", "policy_regime_repeated"),
+                ("regimes", "policy_regime_unknown"),
+                (
+                    "regenerative_medicine_act_death_days",
+                    "policy_death_after_serious"
+                ),
+                ("approved_drug_death_days", "field_required"),
+                ("approved_drug_serious_days", "field_required"),
+            ]
+        );
+        let errs = parse_policies(&[
+            raw_policy("unapproved", "91", ""),
+            raw_policy("regenerative_medicine_act", "7", "15"),
+            raw_policy("approved_drug", "7", "15"),
+        ])
+        .unwrap_err();
+        let got: Vec<(&str, &str)> = errs.iter().map(|e| (e.field, e.code)).collect();
+        assert_eq!(
+            got,
+            [
+                ("unapproved_death_days", "policy_days_invalid"),
+                ("unapproved_serious_days", "field_required")
+            ]
+        );
+    }
+
+    #[test]
+    fn an_event_takes_the_shortest_deadlines_of_its_products_regimes() {
+        let p = parse_policies(&[
+            raw_policy("unapproved", "10", "20"),
+            raw_policy("regenerative_medicine_act", "7", "30"),
+            raw_policy("approved_drug", "15", "15"),
+        ])
+        .unwrap();
+        let rp = |d, s| ReportingPolicy {
+            death_days: d,
+            serious_days: s,
+        };
+        assert_eq!(p.for_regimes(&[LegalRegime::Unapproved]), rp(10, 20));
+        assert_eq!(
+            p.for_regimes(&[
+                LegalRegime::Unapproved,
+                LegalRegime::RegenerativeMedicineAct
+            ]),
+            rp(7, 20)
+        );
+        assert_eq!(p.for_regimes(&[]), rp(7, 15), "no product known: all");
     }
 
     #[test]

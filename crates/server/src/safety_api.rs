@@ -1,6 +1,7 @@
 //! The JSON API of safety (tag `safety`): adverse events with deadlines,
 //! follow-ups and notifications, recall campaigns with every affected
-//! patient and contact attempt, and the dashboard. Thin: the rules are in
+//! patient and contact attempt, the clinic's reporting policy per product
+//! regime, and the dashboard. Thin: the rules are in
 //! `safety_ops` and the domain crate.
 
 use axum::Json;
@@ -19,7 +20,8 @@ use crate::app::{AppState, Signed};
 use crate::error::{ApiError, Problem};
 use crate::safety_ops::{
     self as ops, AdverseEventDetail, AdverseEventIn, AdverseEventView, ContactIn, Dashboard,
-    FollowUpIn, NotificationIn, RecallIn, RecallSummary, RecallView, ReviseAdverseEventIn,
+    FollowUpIn, NotificationIn, RecallIn, RecallSummary, RecallView, ReportingPolicyIn,
+    ReportingPolicyView, ReviseAdverseEventIn,
 };
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -35,6 +37,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(record_contact))
         .routes(routes!(close_recall))
         .routes(routes!(dashboard))
+        .routes(routes!(get_reporting_policy, set_reporting_policy))
 }
 
 type Json201<T> = (StatusCode, Json<T>);
@@ -226,4 +229,35 @@ async fn dashboard(
     Signed(p, _): Signed,
 ) -> Result<Json<Dashboard>, ApiError> {
     Ok(Json(ops::dashboard(&state, &p).await?))
+}
+
+/// The clinic's adverse-event reporting policy per product regime (days
+/// from the day the clinic learned of a serious event to the report), with
+/// every version; `version` is null while today's defaults (7 and 15 days)
+/// apply.
+#[utoipa::path(get, path = "/api/v1/safety/reporting-policy", tag = "safety", security(("bearer" = [])), responses((status = 200, body = ReportingPolicyView)))]
+async fn get_reporting_policy(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+) -> Result<Json<ReportingPolicyView>, ApiError> {
+    Ok(Json(ops::reporting_policy(&state, &p).await?))
+}
+
+/// Sets the reporting policy as a new version (admins; audited): every
+/// regime once, each deadline 1–90 days, the death deadline no later than
+/// the other serious one. Reports made or revised afterwards take their due
+/// date from it (the shortest deadline among the regimes of the products
+/// the event's doses used; all regimes when it names none).
+#[utoipa::path(put, path = "/api/v1/safety/reporting-policy", tag = "safety", security(("bearer" = [])), request_body = ReportingPolicyIn, responses(
+    (status = 200, body = ReportingPolicyView),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 422, description = "every problem in `errors`, named by field (e.g. `unapproved_death_days`, `regimes`)", body = Problem, content_type = "application/problem+json")))]
+async fn set_reporting_policy(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    ApiJson(body): ApiJson<ReportingPolicyIn>,
+) -> Result<Json<ReportingPolicyView>, ApiError> {
+    Ok(Json(
+        ops::set_reporting_policy(&state, &p, &body.raw()).await?,
+    ))
 }

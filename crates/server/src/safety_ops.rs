@@ -2,7 +2,8 @@
 //! (report, suggested doses, deadlines, follow-ups, notifications, new
 //! versions), recall campaigns (a lot, a product, a manufacturer or a cell
 //! source; every affected patient with contact details; contact attempts;
-//! progress; closing report) and the safety dashboard.
+//! progress; closing report), the clinic's reporting policy per product
+//! regime, and the safety dashboard.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -13,17 +14,17 @@ use jousei_core::error::FieldError;
 use jousei_core::patient::registry::Phone;
 use jousei_core::role::Permission;
 use jousei_core::safety::{
-    AdverseEventFacts, ContactMethod, ContactOutcome, DueState, RawAdverseEvent, RecallProgress,
-    RecallScope, ReportingPolicy, SUGGEST_WINDOW_DAYS, due_state, follow_up_dates, report_due,
-    suggest_involved,
+    AdverseEventFacts, ContactMethod, ContactOutcome, DueState, RawAdverseEvent, RawRegimePolicy,
+    RecallProgress, RecallScope, RegimePolicy, ReportingPolicies, ReportingPolicy,
+    SUGGEST_WINDOW_DAYS, due_state, follow_up_dates, parse_policies, report_due, suggest_involved,
 };
 use jousei_core::supply::product::CellSource;
-use jousei_store::Ts;
 use jousei_store::care::{AdministrationStatus, LookbackRow};
 use jousei_store::safety::{
     AdverseEvent, AdverseEventVersion, FollowUp, NewAdverseEvent, NewNotification, NewRecall,
-    NewRecallContact, Notification, Recall, RecallContact,
+    NewRecallContact, Notification, Recall, RecallContact, ReportingPolicyVersion,
 };
+use jousei_store::{DynStore, Ts};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -158,9 +159,52 @@ fn facts_of(p: &Principal, input: &AdverseEventIn) -> Result<AdverseEventFacts, 
     }
 }
 
-fn due_of(p: &Principal, f: &AdverseEventFacts) -> Option<Date> {
+/// The clinic's reporting policy per product regime: the current version,
+/// or today's deadlines (7 and 15 days for every regime) until one is set.
+pub async fn clinic_policies(
+    store: &DynStore,
+    clinic_id: Uuid,
+) -> Result<ReportingPolicies, ApiError> {
+    Ok(store
+        .reporting_policy(clinic_id)
+        .await?
+        .map(|v| v.policies)
+        .unwrap_or_default())
+}
+
+/// The deadlines that apply to an event: the clinic's policy for the
+/// regimes of the products its doses used (the shortest of each kind), or
+/// for all regimes when it names no dose. Shared with the demo.
+pub async fn deadline_policy(
+    store: &DynStore,
+    clinic_id: Uuid,
+    facts: &AdverseEventFacts,
+) -> Result<ReportingPolicy, ApiError> {
+    let policies = clinic_policies(store, clinic_id).await?;
+    let mut regimes = Vec::new();
+    for id in &facts.administration_ids {
+        let Some(a) = store.administration(clinic_id, *id).await? else {
+            continue;
+        };
+        for v in &a.vials {
+            if let Some(product) = store.product(clinic_id, v.product_id).await?
+                && !regimes.contains(&product.facts.regime)
+            {
+                regimes.push(product.facts.regime);
+            }
+        }
+    }
+    Ok(policies.for_regimes(&regimes))
+}
+
+async fn due_of(
+    state: &AppState,
+    p: &Principal,
+    f: &AdverseEventFacts,
+) -> Result<Option<Date>, ApiError> {
     let aware_on = local_date(Ts::from(f.aware_at), &clinic_tz(p));
-    report_due(f, aware_on, ReportingPolicy::default()).map(|(d, _)| d)
+    let policy = deadline_policy(&state.store, p.clinic.id, f).await?;
+    Ok(report_due(f, aware_on, policy).map(|(d, _)| d))
 }
 
 /// The doses the events name, each read once.
@@ -247,7 +291,7 @@ pub async fn report(
     let tz = clinic_tz(p);
     let new = NewAdverseEvent {
         patient_id: patient.id,
-        due_date: due_of(p, &facts),
+        due_date: due_of(state, p, &facts).await?,
         follow_ups: follow_up_dates(local_date(Ts::from(facts.onset_at), &tz)),
         facts,
     };
@@ -361,7 +405,7 @@ pub async fn revise(
         (Err(e), _) => return Err(e),
         (_, Err(r)) => return Err(ApiError::fields(vec![r])),
     };
-    let due = due_of(p, &facts);
+    let due = due_of(state, p, &facts).await?;
     let e = state
         .store
         .revise_adverse_event(
@@ -459,6 +503,94 @@ pub async fn notify(
             },
         )
         .await?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reporting policy
+
+/// The clinic's reporting policy as it applies now, with every version.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReportingPolicyView {
+    /// The current version; null while today's default deadlines apply.
+    pub version: Option<i64>,
+    /// Per product regime (unapproved, regenerative_medicine_act,
+    /// approved_drug): days from the local day the clinic learned of a
+    /// serious event to the report — `death_days` for death or
+    /// life-threatening, `serious_days` for other serious events.
+    #[schema(value_type = Vec<Object>)]
+    pub regimes: Vec<RegimePolicy>,
+    /// Every version set, newest first.
+    #[schema(value_type = Vec<Object>)]
+    pub versions: Vec<ReportingPolicyVersion>,
+}
+
+pub async fn reporting_policy(
+    state: &AppState,
+    p: &Principal,
+) -> Result<ReportingPolicyView, ApiError> {
+    p.require(Permission::SafetyRead)?;
+    let versions = state.store.reporting_policy_versions(p.clinic.id).await?;
+    let current = versions.first();
+    Ok(ReportingPolicyView {
+        version: current.map(|v| v.version),
+        regimes: current
+            .map(|v| v.policies.clone())
+            .unwrap_or_default()
+            .regimes,
+        versions,
+    })
+}
+
+/// One regime's deadlines as sent.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegimePolicyIn {
+    /// unapproved, regenerative_medicine_act, approved_drug
+    pub regime: String,
+    /// Days to report a death or life-threatening case (1–90).
+    pub death_days: Option<i64>,
+    /// Days to report another serious case (1–90, not shorter than
+    /// `death_days`).
+    pub serious_days: Option<i64>,
+}
+
+/// A new reporting policy: every regime once.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportingPolicyIn {
+    pub regimes: Vec<RegimePolicyIn>,
+}
+
+impl ReportingPolicyIn {
+    pub fn raw(&self) -> Vec<RawRegimePolicy> {
+        let text = |d: Option<i64>| d.map(|d| d.to_string()).unwrap_or_default();
+        self.regimes
+            .iter()
+            .map(|r| RawRegimePolicy {
+                regime: r.regime.clone(),
+                death_days: text(r.death_days),
+                serious_days: text(r.serious_days),
+            })
+            .collect()
+    }
+}
+
+/// Sets the clinic's reporting policy as a new version (admins; audited).
+/// Every problem is named by its field and nothing is written. Reports
+/// made or revised from now on take their due date from it; the due dates
+/// already set stay as they were computed.
+pub async fn set_reporting_policy(
+    state: &AppState,
+    p: &Principal,
+    raw: &[RawRegimePolicy],
+) -> Result<ReportingPolicyView, ApiError> {
+    p.require(Permission::ManageSettings)?;
+    let policies = parse_policies(raw).map_err(ApiError::fields)?;
+    state
+        .store
+        .set_reporting_policy(&p.actor(), p.clinic.id, &policies)
+        .await?;
+    reporting_policy(state, p).await
 }
 
 // ---------------------------------------------------------------------------------------------

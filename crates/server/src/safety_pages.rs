@@ -3,8 +3,9 @@
 //! recalls in progress), reporting an adverse event (with the doses before
 //! onset suggested), the event with its deadline, follow-ups,
 //! notifications, the physician's assessment and a printable report draft,
-//! and recall campaigns (start, every affected patient with contact
-//! details, contact attempts, progress, closing report).
+//! recall campaigns (start, every affected patient with contact
+//! details, contact attempts, progress, closing report), and the clinic's
+//! reporting policy per product regime (shown to all, set by an admin).
 
 use askama::Template;
 use axum::Router;
@@ -16,9 +17,9 @@ use axum::routing::{get, post};
 use jousei_core::role::Permission;
 use jousei_core::safety::{
     AeCategory, AeOutcome, AeSeverity, Causality, ContactMethod, ContactOutcome, DueState,
-    RecallScope, Seriousness,
+    RawRegimePolicy, RecallScope, RegimePolicy, Seriousness, policy_fields,
 };
-use jousei_core::supply::product::CellSource;
+use jousei_core::supply::product::{CellSource, LegalRegime};
 use jousei_core::supply::units::fmt_fixed;
 use uuid::Uuid;
 
@@ -49,6 +50,10 @@ pub fn router() -> Router<AppState> {
         .route("/safety/recalls/{id}", get(recall_page))
         .route("/safety/recalls/{id}/contacts", post(contact_submit))
         .route("/safety/recalls/{id}/close", post(close_submit))
+        .route(
+            "/safety/reporting-policy",
+            get(policy_page).post(policy_submit),
+        )
 }
 
 fn opts<T: Copy>(
@@ -141,6 +146,7 @@ struct DashboardPage<'a> {
     follow_ups: Vec<FollowRow>,
     recalls: Vec<RecallRow>,
     can_report: bool,
+    policy: Vec<PolicyRow>,
 }
 
 fn chart(l: &Layout<'_>, title: &str, counts: &[Count], label: impl Fn(&str) -> String) -> Chart {
@@ -227,9 +233,12 @@ async fn dashboard_page(
         })
         .collect();
     let recalls = d.recalls_open.iter().map(|r| recall_row(&l, r)).collect();
+    let current = ops::reporting_policy(&state, &p).await?;
+    let policy = policy_rows(&l, &current.regimes, &Pairs::default());
     render_status(
         StatusCode::OK,
         &DashboardPage {
+            policy,
             total: d.adverse_events,
             serious: d.serious,
             charts,
@@ -1065,6 +1074,156 @@ async fn close_submit(
             let status = e.status;
             let errs = page_problem(&state, &ctx, e)?;
             recall_with(&state, &p, &ctx, id, errs, status, &Pairs::default()).await
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reporting policy
+
+/// One regime's deadlines on a page: the label, the two fields and what
+/// they hold (as typed after a problem, else as set).
+pub struct PolicyRow {
+    pub label: String,
+    pub death_field: &'static str,
+    pub serious_field: &'static str,
+    pub death: String,
+    pub serious: String,
+}
+
+fn policy_rows(l: &Layout<'_>, regimes: &[RegimePolicy], typed: &Pairs) -> Vec<PolicyRow> {
+    LegalRegime::ALL
+        .iter()
+        .map(|r| {
+            let (death_field, serious_field) = policy_fields(*r);
+            let set = regimes.iter().find(|x| x.regime == *r).map(|x| x.policy);
+            let value = |field: &str, days: Option<u32>| {
+                if typed.all(field).is_empty() {
+                    days.map(|d| d.to_string()).unwrap_or_default()
+                } else {
+                    typed.get(field)
+                }
+            };
+            PolicyRow {
+                label: l.t(&format!("regime-{}", r.as_str())),
+                death_field,
+                serious_field,
+                death: value(death_field, set.map(|p| p.death_days)),
+                serious: value(serious_field, set.map(|p| p.serious_days)),
+            }
+        })
+        .collect()
+}
+
+pub struct PolicyVersionRow {
+    pub version: i64,
+    pub at: String,
+    pub summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "safety/policy.html")]
+struct PolicyPage<'a> {
+    l: Layout<'a>,
+    errs: Problems,
+    state_line: String,
+    rows: Vec<PolicyRow>,
+    versions: Vec<PolicyVersionRow>,
+    can_set: bool,
+    flash: Option<String>,
+}
+
+async fn policy_with(
+    state: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    typed: Pairs,
+    errs: Problems,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let flash = (typed.get("done") == "set").then_some(());
+    let current = ops::reporting_policy(state, p).await?;
+    let l = Layout::new(state, ctx, "safe-policy-title", "/safety");
+    let rows = policy_rows(&l, &current.regimes, &typed);
+    let tz = p.clinic.time_zone.as_str();
+    let versions = current
+        .versions
+        .iter()
+        .map(|v| PolicyVersionRow {
+            version: v.version,
+            at: local_time(v.at.0, tz),
+            summary: v
+                .policies
+                .regimes
+                .iter()
+                .map(|r| {
+                    l.i18n.t_args(
+                        l.locale,
+                        "safe-policy-summary",
+                        &[
+                            ("regime", l.t(&format!("regime-{}", r.regime.as_str()))),
+                            ("death", r.policy.death_days.to_string()),
+                            ("serious", r.policy.serious_days.to_string()),
+                        ],
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" / "),
+        })
+        .collect();
+    render_status(
+        status,
+        &PolicyPage {
+            errs,
+            state_line: match current.version {
+                Some(v) => l.i18n.t_args(
+                    l.locale,
+                    "safe-policy-version",
+                    &[("version", v.to_string())],
+                ),
+                None => l.t("safe-policy-default"),
+            },
+            rows,
+            versions,
+            can_set: p.can(Permission::ManageSettings),
+            flash: flash.map(|()| l.t("safe-policy-done")),
+            l,
+        },
+    )
+}
+
+async fn policy_page(
+    State(state): State<AppState>,
+    Signed(p, ctx): Signed,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let q = Pairs::parse(raw.unwrap_or_default().as_bytes());
+    policy_with(&state, &p, &ctx, q, Problems::default(), StatusCode::OK).await
+}
+
+async fn policy_submit(
+    State(state): State<AppState>,
+    Signed(p, ctx): Signed,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let f = Pairs::parse(&body);
+    let raw: Vec<RawRegimePolicy> = LegalRegime::ALL
+        .iter()
+        .map(|r| {
+            let (death, serious) = policy_fields(*r);
+            RawRegimePolicy {
+                regime: r.as_str().to_string(),
+                death_days: f.get(death),
+                serious_days: f.get(serious),
+            }
+        })
+        .collect();
+    match ops::set_reporting_policy(&state, &p, &raw).await {
+        Ok(_) => Ok(Redirect::to("/safety/reporting-policy?done=set").into_response()),
+        Err(e) => {
+            let status = e.status;
+            let errs = page_problem(&state, &ctx, e)?;
+            policy_with(&state, &p, &ctx, f, errs, status).await
         }
     }
 }

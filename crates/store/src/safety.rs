@@ -4,7 +4,9 @@
 
 use async_trait::async_trait;
 use jiff::civil::Date;
-use jousei_core::safety::{AdverseEventFacts, ContactMethod, ContactOutcome, RecallScope};
+use jousei_core::safety::{
+    AdverseEventFacts, ContactMethod, ContactOutcome, RecallScope, ReportingPolicies,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -142,6 +144,18 @@ pub struct Recall {
     pub contacts: Vec<RecallContact>,
 }
 
+/// One version of a clinic's reporting policy per product regime.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportingPolicyVersion {
+    pub clinic_id: Uuid,
+    pub version: i64,
+    #[serde(flatten)]
+    pub policies: ReportingPolicies,
+    pub author_id: Option<Uuid>,
+    #[serde(serialize_with = "crate::ser_ts")]
+    pub at: Ts,
+}
+
 #[async_trait]
 pub trait SafetyStore: Send + Sync {
     /// Records an adverse event with its follow-up tasks (audited).
@@ -230,6 +244,24 @@ pub trait SafetyStore: Send + Sync {
         recall_id: Uuid,
         new: &NewRecallContact,
     ) -> Result<RecallContact>;
+    /// The clinic's current reporting policy (None until one is set: the
+    /// default applies).
+    async fn reporting_policy(&self, clinic_id: Uuid) -> Result<Option<ReportingPolicyVersion>>;
+    /// Every version of the clinic's reporting policy, newest first.
+    async fn reporting_policy_versions(
+        &self,
+        clinic_id: Uuid,
+    ) -> Result<Vec<ReportingPolicyVersion>>;
+    /// Sets the policy as a new version (earlier ones are kept; audited
+    /// `reporting_policy_set` with the version and the days).
+    /// `reporting_policy_invalid` unless it passes
+    /// [`ReportingPolicies::check`]; `not_found` for an unknown clinic.
+    async fn set_reporting_policy(
+        &self,
+        actor: &Actor,
+        clinic_id: Uuid,
+        policies: &ReportingPolicies,
+    ) -> Result<ReportingPolicyVersion>;
     /// Closes with the report (once: `recall_closed`).
     async fn close_recall(
         &self,

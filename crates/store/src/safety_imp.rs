@@ -9,8 +9,12 @@
 //! (done once); `adverse_event_notifications` the reports sent. A recall is
 //! a `recalls` row (closed once), its lots in `recall_lots` with the state
 //! each had when the recall started, and its contact attempts in
-//! `recall_contacts`. Every write runs under the write lock and writes its
-//! audit entry in the same transaction.
+//! `recall_contacts`. The clinic's reporting policy per product regime
+//! (migration `20261207000020_reporting_policies.sql`) is a version per
+//! change in `reporting_policies` (JSON), numbered per clinic as the
+//! largest so far plus one; the current one is the highest. Every write
+//! runs under the write lock and writes its audit entry in the same
+//! transaction.
 
 use std::collections::HashMap;
 
@@ -189,6 +193,32 @@ impl TryFrom<EventVersionRow> for AdverseEventVersion {
             reason: r.reason,
             author_id: r.author_id,
             at: r.created_at,
+        })
+    }
+}
+
+/// A reporting policy version. Filters append ` WHERE clinic_id = $1`.
+pub(crate) const POLICY_SELECT: &str =
+    "SELECT clinic_id, version, policy, author_id, at FROM reporting_policies";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PolicyRow {
+    pub clinic_id: Uuid,
+    pub version: i64,
+    pub policy: String,
+    pub author_id: Option<Uuid>,
+    pub at: Ts,
+}
+
+impl TryFrom<PolicyRow> for crate::safety::ReportingPolicyVersion {
+    type Error = StoreError;
+    fn try_from(r: PolicyRow) -> Result<Self, StoreError> {
+        Ok(crate::safety::ReportingPolicyVersion {
+            clinic_id: r.clinic_id,
+            version: r.version,
+            policies: json(&r.policy)?,
+            author_id: r.author_id,
+            at: r.at,
         })
     }
 }
@@ -651,6 +681,77 @@ macro_rules! safety_impl {
                     reference: new.reference.clone(),
                     sent_at: new.sent_at,
                     recorded_by: actor.user_id,
+                })
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn reporting_policy(&self, clinic_id: uuid::Uuid) -> $crate::Result<Option<$crate::safety::ReportingPolicyVersion>> {
+                use $crate::safety_imp::*;
+                let row: Option<PolicyRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{POLICY_SELECT} WHERE clinic_id = $1 ORDER BY version DESC LIMIT 1"
+                )))
+                .bind(clinic_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn reporting_policy_versions(&self, clinic_id: uuid::Uuid) -> $crate::Result<Vec<$crate::safety::ReportingPolicyVersion>> {
+                use $crate::safety_imp::*;
+                let rows: Vec<PolicyRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{POLICY_SELECT} WHERE clinic_id = $1 ORDER BY version DESC"
+                )))
+                .bind(clinic_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn set_reporting_policy(
+                &self,
+                actor: &$crate::Actor,
+                clinic_id: uuid::Uuid,
+                policies: &jousei_core::safety::ReportingPolicies,
+            ) -> $crate::Result<$crate::safety::ReportingPolicyVersion> {
+                use $crate::StoreError::{Conflict, NotFound};
+                if policies.check().is_err() {
+                    return Err(Conflict("reporting_policy_invalid"));
+                }
+                let now = $crate::Ts::now();
+                let mut tx = self.begin_write().await?;
+                Self::lock_writes(&mut tx).await?;
+                let (clinics,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM clinics WHERE id = $1")
+                    .bind(clinic_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if clinics == 0 {
+                    return Err(NotFound);
+                }
+                let (last,): (Option<i64>,) = sqlx::query_as("SELECT MAX(version) FROM reporting_policies WHERE clinic_id = $1")
+                    .bind(clinic_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let version = last.unwrap_or(0) + 1;
+                let res = sqlx::query("INSERT INTO reporting_policies (clinic_id, version, policy, author_id, at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(clinic_id)
+                    .bind(version)
+                    .bind($crate::patient_imp::to_json(policies)?)
+                    .bind(actor.user_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await;
+                $crate::imp::map_unique(res, "reporting_policy_version_taken")?;
+                Self::append_audit(&mut tx, actor, Some(clinic_id), "reporting_policy_set", "clinic", Some(clinic_id.to_string()),
+                    serde_json::json!({"version": version, "regimes": policies.regimes})).await?;
+                tx.commit().await?;
+                Ok($crate::safety::ReportingPolicyVersion {
+                    clinic_id,
+                    version,
+                    policies: policies.clone(),
+                    author_id: actor.user_id,
+                    at: now,
                 })
             }
 

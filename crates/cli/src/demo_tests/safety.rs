@@ -102,8 +102,15 @@ pub(super) async fn safety(s: &Seeded) {
     );
     let due = aware_on.checked_add(jiff::Span::new().days(15)).unwrap();
     assert_eq!(serious.due_date, Some(due));
+    // The clinic's reporting policy, as safety_ops applies it: the demo
+    // clinic has set none, so today's 7/15 days.
+    assert_eq!(store.reporting_policy(s.clinic).await.unwrap(), None);
+    let policy = jousei_server::safety_ops::deadline_policy(store, s.clinic, &serious.facts)
+        .await
+        .unwrap();
+    assert_eq!(policy, ReportingPolicy::default());
     assert_eq!(
-        report_due(&serious.facts, aware_on, ReportingPolicy::default()),
+        report_due(&serious.facts, aware_on, policy),
         Some((due, DeadlineKind::Serious))
     );
     let reported = serious

@@ -432,3 +432,189 @@ async fn the_recall_forms_cell_source_field_is_labelled_as_the_cell_source() {
         );
     }
 }
+
+/// The reporting policy is a clinic setting per product regime: today's
+/// deadlines until an admin changes them (API and page, every problem next
+/// to its field, nothing changed on bad input); a changed policy gives a
+/// new report its due date; another clinic keeps the default.
+#[tokio::test]
+async fn a_clinics_reporting_policy_changes_the_due_date_of_a_new_report() {
+    let app = spawn_app().await;
+    let c = chair(&app).await;
+    let dose = dosed(&c).await;
+    let admin = crate::tests_supply_api::Api::new(&app, "admin").await;
+    let path = "/api/v1/safety/reporting-policy";
+    let days = |v: &Value| -> Vec<(String, u64, u64)> {
+        v["regimes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["regime"].as_str().unwrap().to_string(),
+                    r["death_days"].as_u64().unwrap(),
+                    r["serious_days"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let defaults = vec![
+        ("unapproved".to_string(), 7, 15),
+        ("regenerative_medicine_act".into(), 7, 15),
+        ("approved_drug".into(), 7, 15),
+    ];
+    let (st, p) = c.nurse.get(path).await;
+    assert_eq!(st, 200, "{p}");
+    assert_eq!(
+        (p["version"].clone(), days(&p)),
+        (Value::Null, defaults.clone())
+    );
+
+    // Only an admin sets it; bad input is named field by field, nothing changes.
+    let policy = |u: (i64, i64), r: Value, a: Value| {
+        json!({"regimes": [
+            {"regime": "unapproved", "death_days": u.0, "serious_days": u.1},
+            r, a,
+        ]})
+    };
+    let rma = json!({"regime": "regenerative_medicine_act", "death_days": 7, "serious_days": 15});
+    let drug = json!({"regime": "approved_drug", "death_days": 7, "serious_days": 15});
+    let (st, _) = c
+        .nurse
+        .put(path, policy((3, 10), rma.clone(), drug.clone()))
+        .await;
+    assert_eq!(st, 403);
+    let (st, e) = admin
+        .put(
+            path,
+            policy(
+                (20, 15),
+                json!({"regime": "regenerative_medicine_act", "death_days": 0, "serious_days": 15}),
+                json!({"regime": "herbal", "death_days": 7, "serious_days": 15}),
+            ),
+        )
+        .await;
+    assert_eq!(st, 422, "{e}");
+    assert_eq!(
+        codes(&e),
+        [
+            (
+                "regenerative_medicine_act_death_days".to_string(),
+                "policy_days_invalid".to_string()
+            ),
+            ("regimes".into(), "policy_regime_unknown".into()),
+            (
+                "unapproved_death_days".into(),
+                "policy_death_after_serious".into()
+            ),
+            ("approved_drug_death_days".into(), "field_required".into()),
+            ("approved_drug_serious_days".into(), "field_required".into()),
+        ]
+    );
+    assert!(
+        e["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("Regenerative Medicine Act products: days to report a death"),
+        "{e}"
+    );
+    let (_, p) = admin.get(path).await;
+    assert_eq!(
+        (p["version"].clone(), days(&p)),
+        (Value::Null, defaults.clone())
+    );
+
+    let (st, p) = admin
+        .put(path, policy((3, 10), rma.clone(), drug.clone()))
+        .await;
+    assert_eq!(st, 200, "{p}");
+    assert_eq!(p["version"], 1);
+    assert_eq!(days(&p)[0], ("unapproved".to_string(), 3, 10));
+
+    // A new serious report on the (unapproved) products: due in 10 days, not 15.
+    let event = |seriousness: &str| {
+        json!({
+            "patient_id": c.s.hanako, "onset_at": jiff::Timestamp::now().to_string(),
+            "description": "投与後の発熱で入院。", "category": "fever", "severity": "severe",
+            "seriousness": [seriousness], "outcome": "recovering", "administration_ids": [dose]
+        })
+    };
+    let today = crate::tests_plans_api::today();
+    let plus = |n: i64| {
+        today
+            .checked_add(jiff::Span::new().days(n))
+            .unwrap()
+            .to_string()
+    };
+    let (st, ae) = c
+        .nurse
+        .post("/api/v1/adverse-events", event("hospitalisation"))
+        .await;
+    assert_eq!(st, 201, "{ae}");
+    assert_eq!(ae["due_date"], plus(10));
+    let (_, ae) = c
+        .nurse
+        .post("/api/v1/adverse-events", event("life_threatening"))
+        .await;
+    assert_eq!(ae["due_date"], plus(3));
+
+    // Another clinic keeps today's deadlines.
+    let umeda = crate::tests_supply_api::Api::new(&app, "umeda-admin").await;
+    let (st, u) = umeda.get(path).await;
+    assert_eq!(st, 200);
+    assert_eq!((u["version"].clone(), days(&u)), (Value::Null, defaults));
+
+    // The page: shown on the dashboard; the admin's form names each problem
+    // next to its field and keeps what was typed; then a new version.
+    let b = app.signed_in("admin", "ja").await;
+    let (_, dash) = b.page("/safety").await;
+    assert!(dash.contains("data-testid=\"safety-policy\""), "{dash}");
+    assert!(dash.contains("href=\"/safety/reporting-policy\""));
+    let (st, page) = b.page("/safety/reporting-policy").await;
+    assert_eq!(st, 200);
+    assert!(page.contains("data-testid=\"policy-form\""));
+    assert!(
+        page.contains("name=\"unapproved_death_days\" value=\"3\""),
+        "{page}"
+    );
+    let csrf = b.csrf("/safety/reporting-policy").await;
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("unapproved_death_days", "abc"),
+        ("unapproved_serious_days", "10"),
+        ("regenerative_medicine_act_death_days", "7"),
+        ("regenerative_medicine_act_serious_days", "15"),
+        ("approved_drug_death_days", "16"),
+        ("approved_drug_serious_days", "15"),
+    ];
+    let r = b.post_form("/safety/reporting-policy", &form).await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("data-testid=\"error-unapproved_death_days\""),
+        "{html}"
+    );
+    assert!(html.contains("data-testid=\"error-approved_drug_death_days\""));
+    assert!(!html.contains("data-testid=\"error-unapproved_serious_days\""));
+    assert!(html.contains("value=\"abc\""), "typed values kept");
+    let (_, p) = admin.get(path).await;
+    assert_eq!(p["version"], 1, "nothing changed");
+    form[1] = ("unapproved_death_days", "5");
+    form[5] = ("approved_drug_death_days", "15");
+    form[6] = ("approved_drug_serious_days", "30");
+    let r = b.post_form("/safety/reporting-policy", &form).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
+    let (_, p) = admin.get(path).await;
+    assert_eq!(p["version"], 2);
+    assert_eq!(days(&p)[2], ("approved_drug".to_string(), 15, 30));
+    assert_eq!(p["versions"].as_array().unwrap().len(), 2);
+    let (_, page) = b.page("/safety/reporting-policy").await;
+    assert!(page.contains("data-testid=\"policy-version\""));
+
+    // Others read it and see no form.
+    let nb = app.signed_in("nurse", "en").await;
+    let (st, page) = nb.page("/safety/reporting-policy").await;
+    assert_eq!(st, 200);
+    assert!(!page.contains("data-testid=\"policy-form\""));
+    assert!(page.contains("Regenerative Medicine Safety Act"), "{page}");
+}

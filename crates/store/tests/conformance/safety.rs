@@ -1015,3 +1015,117 @@ async fn safety_records_refuse_rewrites(store: DynStore, url: &str) {
     );
 }
 both_with_url!(safety_records_refuse_rewrites);
+
+/// The clinic's reporting policy per product regime: none until set; each
+/// change a new version (audited, with the days); an invalid policy or an
+/// unknown clinic writes nothing; another clinic keeps its own; the
+/// versions refuse rewrites in the database itself.
+async fn the_reporting_policy_is_kept_per_clinic_as_versions(store: DynStore, url: &str) {
+    use jousei_core::safety::{ReportingPolicies, ReportingPolicy};
+    use jousei_core::supply::product::LegalRegime;
+    let g = site(&store, "ginza").await;
+    let u = site(&store, "umeda").await;
+    let admin = Actor::user(g.physician_id, "physician");
+    assert_eq!(store.reporting_policy(g.clinic).await.unwrap(), None);
+
+    let mut strict = ReportingPolicies::default();
+    strict.regimes[0].policy = ReportingPolicy {
+        death_days: 3,
+        serious_days: 10,
+    };
+    assert_eq!(strict.regimes[0].regime, LegalRegime::Unapproved);
+    let before = seq(&store).await;
+    let mut bad = strict.clone();
+    bad.regimes[1].policy.death_days = 0;
+    let mut missing = strict.clone();
+    missing.regimes.pop();
+    for p in [&bad, &missing] {
+        let r = store.set_reporting_policy(&admin, g.clinic, p).await;
+        assert!(
+            matches!(r, Err(StoreError::Conflict("reporting_policy_invalid"))),
+            "{r:?}"
+        );
+    }
+    let r = store
+        .set_reporting_policy(&admin, Uuid::now_v7(), &strict)
+        .await;
+    assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+    assert_eq!(seq(&store).await, before, "nothing written");
+    assert_eq!(store.reporting_policy(g.clinic).await.unwrap(), None);
+
+    let v1 = store
+        .set_reporting_policy(&admin, g.clinic, &strict)
+        .await
+        .unwrap();
+    assert_eq!(
+        (v1.clinic_id, v1.version, &v1.policies, v1.author_id),
+        (g.clinic, 1, &strict, Some(g.physician_id))
+    );
+    let v2 = store
+        .set_reporting_policy(&admin, g.clinic, &ReportingPolicies::default())
+        .await
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    assert_eq!(
+        store.reporting_policy(g.clinic).await.unwrap(),
+        Some(v2.clone())
+    );
+    assert_eq!(
+        store.reporting_policy_versions(g.clinic).await.unwrap(),
+        [v2, v1.clone()]
+    );
+    assert_eq!(store.reporting_policy(u.clinic).await.unwrap(), None);
+    assert!(
+        store
+            .reporting_policy_versions(u.clinic)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let entries: Vec<_> = store
+        .audit_batch(0, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .filter(|e| e.action == "reporting_policy_set")
+        .collect();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(
+        (
+            entries[0].entity_kind.as_str(),
+            entries[0].clinic_id,
+            entries[0].entity_id.clone()
+        ),
+        ("clinic", Some(g.clinic), Some(g.clinic.to_string()))
+    );
+    let changes: serde_json::Value = serde_json::from_str(&entries[0].changes).unwrap();
+    assert_eq!(changes["version"], 1);
+    assert_eq!(changes["regimes"][0]["regime"], "unapproved");
+    assert_eq!(changes["regimes"][0]["death_days"], 3);
+
+    let clinic = if url.starts_with("sqlite") {
+        format!("X'{}'", g.clinic.simple())
+    } else {
+        format!("'{}'", g.clinic)
+    };
+    for sql in [
+        format!("UPDATE reporting_policies SET policy = '{{}}' WHERE clinic_id = {clinic}"),
+        format!("DELETE FROM reporting_policies WHERE clinic_id = {clinic}"),
+    ] {
+        let msg = raw(&store, url, &sql)
+            .await
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+            .to_lowercase();
+        assert!(msg.contains("never"), "{sql}: {msg}");
+    }
+    assert_eq!(
+        store.reporting_policy_versions(g.clinic).await.unwrap()[1],
+        v1
+    );
+    chain_holds(&store).await;
+}
+both_with_url!(the_reporting_policy_is_kept_per_clinic_as_versions);
