@@ -11,6 +11,7 @@ use jousei_core::role::Role;
 use jousei_core::text::{ClinicCode, Login, required_name};
 use jousei_store::{Actor, DynStore, NewApiToken, NewClinic, NewUser};
 
+mod backup_cmd;
 mod barcode_cmd;
 mod calendar_cmd;
 mod contract_cmd;
@@ -121,14 +122,12 @@ enum Cmd {
         #[command(subcommand)]
         cmd: AuditCmd,
     },
-    /// Write a consistent copy of the embedded database and verify its audit chain
-    Backup {
-        #[command(flatten)]
-        db: DbArgs,
-        /// The file to write (must not exist)
-        #[arg(long)]
-        out: PathBuf,
-    },
+    /// Write a backup archive of the whole database (SQLite or PostgreSQL), or a generation in --dir
+    Backup(backup_cmd::BackupArgs),
+    /// Restore a backup archive into an empty database (SQLite or PostgreSQL)
+    Restore(backup_cmd::RestoreArgs),
+    /// Make a key file for encrypted backups (prints its public key)
+    BackupKey(backup_cmd::BackupKeyArgs),
     /// Barcodes: parse a scan (GS1, ISBT 128) or make a vial label
     Barcode {
         #[command(subcommand)]
@@ -354,7 +353,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Audit {
             cmd: AuditCmd::Verify { db },
         } => audit_verify(&db).await,
-        Cmd::Backup { db, out } => backup(&db, &out).await,
+        Cmd::Backup(args) => backup_cmd::backup_cmd(args).await,
+        Cmd::Restore(args) => backup_cmd::restore_cmd(args).await,
+        Cmd::BackupKey(args) => Ok(backup_cmd::backup_key_cmd(&args)),
         Cmd::Barcode { cmd } => barcode_cmd::run(cmd),
         Cmd::Calendar { cmd } => calendar_cmd::run(cmd),
         Cmd::Contract { cmd } => contract_cmd::run(cmd),
@@ -556,44 +557,6 @@ async fn token_cmd(cmd: TokenCmd) -> anyhow::Result<ExitCode> {
     );
     println!("{token}");
     Ok(ExitCode::SUCCESS)
-}
-
-async fn backup(db: &DbArgs, out: &std::path::Path) -> anyhow::Result<ExitCode> {
-    let url = db.url()?;
-    let jousei_store::DbLocation::Sqlite(path) = jousei_store::DbLocation::parse(&url)? else {
-        bail!(
-            "jousei backup copies the embedded SQLite database; for PostgreSQL use pg_dump (e.g. pg_dump --format=custom)"
-        );
-    };
-    if !path.exists() {
-        bail!("the SQLite database {} does not exist", path.display());
-    }
-    if out.exists() {
-        bail!(
-            "--out: {} already exists; choose a new file name",
-            out.display()
-        );
-    }
-    let store = jousei_store::sqlite::SqliteStore::open(&path, false).await?;
-    store.backup_to(out).await?;
-    // Prove the copy: open it and recompute its audit chain.
-    let copy = jousei_store::open(&format!("sqlite://{}", out.display()), false).await?;
-    match jousei_store::verify::verify_chain(copy.as_ref(), |_, _| {}).await? {
-        Ok(n) => {
-            println!(
-                "backup written to {} ({n} audit entries verified in the copy)",
-                out.display()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(b) => {
-            eprintln!(
-                "the backup's audit chain is BROKEN at entry {}: {b}",
-                b.first_broken_seq()
-            );
-            Ok(ExitCode::from(1))
-        }
-    }
 }
 
 async fn audit_verify(db: &DbArgs) -> anyhow::Result<ExitCode> {

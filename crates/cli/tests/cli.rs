@@ -278,40 +278,6 @@ fn config_prints_a_default_that_loads() {
 }
 
 #[test]
-fn backup_copies_everything_including_the_wal() {
-    let dir = tempdir();
-    let url = setup(&dir);
-    let out = dir.join("backup.db");
-    let o = jousei(&["backup", "--database", &url, "--out", out.to_str().unwrap()]);
-    assert!(o.status.success(), "{:?}", text(&o));
-    assert!(
-        text(&o)
-            .0
-            .contains("(8 audit entries verified in the copy)")
-    );
-    let o = jousei(&[
-        "audit",
-        "verify",
-        "--database",
-        &format!("sqlite://{}", out.display()),
-    ]);
-    assert_eq!(text(&o).0.trim(), "audit chain holds: 8 entries verified");
-    // Never overwrites, and PostgreSQL is pointed to pg_dump.
-    let o = jousei(&["backup", "--database", &url, "--out", out.to_str().unwrap()]);
-    assert!(!o.status.success());
-    assert!(text(&o).1.contains("already exists"));
-    let o = jousei(&[
-        "backup",
-        "--database",
-        "postgres://u@h/db",
-        "--out",
-        "/tmp/x.db",
-    ]);
-    assert!(text(&o).1.contains("use pg_dump"));
-    let _ = std::fs::remove_dir_all(dir);
-}
-
-#[test]
 fn calendar_holidays_lists_a_year_as_json_and_as_a_table() {
     let o = jousei(&["calendar", "holidays", "--year", "2026", "--json"]);
     assert!(o.status.success(), "{:?}", text(&o));

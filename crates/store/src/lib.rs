@@ -15,6 +15,7 @@ use jousei_core::role::Role;
 use serde::Serialize;
 use uuid::Uuid;
 
+pub mod backup;
 pub mod care;
 mod care_imp;
 pub mod commerce;

@@ -16,7 +16,7 @@ use crate::safety_imp::safety_impl;
 use crate::supply_imp::supply_impl;
 use crate::{Backend, Result};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 #[derive(Clone)]
 pub struct PgStore {

@@ -18,7 +18,7 @@ use crate::safety_imp::safety_impl;
 use crate::supply_imp::supply_impl;
 use crate::{Backend, Result};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -47,20 +47,6 @@ impl SqliteStore {
             .await?;
         MIGRATOR.run(&pool).await?;
         Ok(SqliteStore { pool })
-    }
-
-    /// Writes a consistent copy of the whole database to `out` (SQLite's
-    /// `VACUUM INTO`), safe while jousei runs: unlike copying the file, it
-    /// includes the commits still in the write-ahead log. `out` must not exist.
-    pub async fn backup_to(&self, out: &Path) -> Result<()> {
-        if out.exists() {
-            return Err(crate::StoreError::Conflict("backup_target_exists"));
-        }
-        sqlx::query("VACUUM INTO $1")
-            .bind(out.to_string_lossy().into_owned())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
     }
 
     /// The pool, for tests and maintenance commands.
