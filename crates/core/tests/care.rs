@@ -851,6 +851,38 @@ mod care {
         }
     }
 
+    /// A scanned lot's own blocks are known without the rest of the facts,
+    /// and are the check's own findings for that lot.
+    #[test]
+    fn a_lots_own_blocks_are_the_checks() {
+        for state in LotState::ALL {
+            for expiry in [date(2026, 11, 21), date(2027, 3, 31)] {
+                let mut f = clear();
+                f.vials[0].lot.state = *state;
+                f.vials[0].lot.expiry = expiry;
+                f.vials[0].lot.open_excursions = 1;
+                f.vials[0].on_hand = 0;
+                let blocks = jousei_core::care::lot_blocks(&f.vials, f.at, &f.time_zone);
+                let from_check: Vec<Finding> = check(&f)
+                    .findings
+                    .into_iter()
+                    .filter(|x| {
+                        x.severity == Severity::Block
+                            && x.code != CheckCode::OutOfStock
+                            && matches!(x.subject, Some(Subject::Lot { .. }))
+                    })
+                    .collect();
+                assert_eq!(blocks, from_check, "{state:?} {expiry}");
+                assert!(
+                    blocks
+                        .iter()
+                        .any(|b| b.code == CheckCode::LotTemperatureExcursion)
+                );
+                assert!(!blocks.iter().any(|b| b.code == CheckCode::OutOfStock));
+            }
+        }
+    }
+
     fn ovr(code: CheckCode, subject: Option<Subject>, reason: &str) -> Override {
         Override {
             code,

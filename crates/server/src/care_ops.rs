@@ -363,7 +363,7 @@ pub async fn gather(
             Ok(r) => vials.push(r),
             Err(code) => {
                 let mut s = SubError::new(code);
-                s.field = Some("vials");
+                s.field = Some("vial_scan");
                 s.args = vec![("position", (i + 1).to_string())];
                 errs.push(s);
             }
@@ -538,6 +538,45 @@ pub async fn gather(
         location_id: location.id,
         vials,
     })
+}
+
+/// The blocks of the lots scanned in `input`, on their own (recalled,
+/// expired, on hold, not released, rejected, an open temperature
+/// excursion): what the chair shows at once, whatever else is still
+/// missing. Vials that name nothing known are left out (they are named by
+/// [`gather`]). Nothing of a patient is read.
+pub async fn lot_blocks(
+    state: &AppState,
+    p: &Principal,
+    input: &CareIn,
+) -> Result<Vec<Finding>, ApiError> {
+    p.require(Permission::Administer)?;
+    let clinic = p.clinic.id;
+    let today = clinic_today(p);
+    let lots = state.store.lots(clinic).await?;
+    let mut scanned = Vec::new();
+    for v in &input.vials {
+        let Ok(r) = resolve_vial(state, p, &lots, v, today).await else {
+            continue;
+        };
+        let open = state.store.open_excursions_of_lot(clinic, r.lot.id).await?;
+        scanned.push(ScannedVial {
+            product: VialProduct::from(&r.product.facts),
+            lot: VialLot {
+                number: r.lot.lot_number.clone(),
+                state: r.lot.state,
+                expiry: r.lot.expiry,
+                open_excursions: u32::try_from(open).unwrap_or(u32::MAX),
+                expires_soon_days: EXPIRES_SOON_DAYS,
+            },
+            serial: r.serial,
+            opened_at: None,
+            already_used: false,
+            on_hand: 0,
+            volume: None,
+        });
+    }
+    Ok(care::lot_blocks(&scanned, Ts::now().0, &p.clinic.time_zone))
 }
 
 fn invalid(errs: Vec<SubError>) -> ApiError {
@@ -834,7 +873,7 @@ pub async fn record(
     let g = gather(state, p, &input.care, started_at).await?;
     if g.vials.iter().any(|v| v.volume.is_none()) {
         return Err(ApiError::fields(vec![FieldError::new(
-            "vials",
+            "volume_ml",
             "care_volume_required",
         )]));
     }

@@ -46,6 +46,10 @@ pub struct VialRow {
     pub scan: String,
     pub volume: String,
     pub opened: String,
+    /// The problems of this vial's scan (named by its position).
+    pub error: String,
+    /// The next scan goes here: the first empty vial field.
+    pub next: bool,
 }
 
 pub struct FindingRow {
@@ -88,6 +92,9 @@ struct ChairPage<'a> {
     can_override: bool,
     notice: &'static str,
     identity_card: bool,
+    /// The check's result as shown next to the scan fields: `stop`,
+    /// `physician` or `go`.
+    status: &'static str,
 }
 
 impl ChairPage<'_> {
@@ -198,6 +205,7 @@ async fn chair_with(
     mut f: Pairs,
     errs: Problems,
     outcome: Option<(CheckOutcome, Vec<(usize, String)>)>,
+    vial_errs: &[(usize, String)],
     status: StatusCode,
 ) -> Result<Response, ApiError> {
     p.require(Permission::Administer)?;
@@ -294,11 +302,26 @@ async fn chair_with(
     let volumes = f.all("vial_volume");
     let opened = f.all("vial_opened");
     let at = |v: &[String], i: usize| v.get(i).cloned().unwrap_or_default();
-    let vials = (0..scans.len().max(VIAL_ROWS))
+    // One empty row after the last scanned one, and at least VIAL_ROWS.
+    let used = scans
+        .iter()
+        .rposition(|s| !s.trim().is_empty())
+        .map_or(0, |i| i + 1);
+    let next = (0..)
+        .find(|i| at(&scans, *i).trim().is_empty())
+        .unwrap_or(0);
+    let vials = (0..(used + 1).max(VIAL_ROWS))
         .map(|i| VialRow {
             scan: at(&scans, i),
             volume: at(&volumes, i),
             opened: at(&opened, i),
+            error: vial_errs
+                .iter()
+                .filter(|(pos, _)| *pos == i + 1)
+                .map(|(_, m)| m.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            next: i == next,
         })
         .collect();
     // Today's appointments (the chair's list).
@@ -371,6 +394,13 @@ async fn chair_with(
         None => (false, Vec::new(), false, 0),
     };
     let identity_card = f.get("identity_method") == "patient_card";
+    let scan_status = if blocked {
+        "stop"
+    } else if overrides_needed > 0 {
+        "physician"
+    } else {
+        "go"
+    };
     render_status(
         status,
         &ChairPage {
@@ -396,6 +426,7 @@ async fn chair_with(
             can_override: p.can(Permission::Override),
             notice: BLOOD_DONATION_NOTICE_JA,
             identity_card,
+            status: scan_status,
             f,
             l,
         },
@@ -425,6 +456,7 @@ async fn chair_page(
         f,
         Problems::default(),
         None,
+        &[],
         StatusCode::OK,
     )
     .await
@@ -451,6 +483,7 @@ async fn chair_submit(
             f,
             errs,
             None,
+            &[],
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
@@ -470,8 +503,36 @@ async fn chair_submit(
         }
         Err(e) => {
             let status = e.status;
+            // Each vial's problem next to its own field.
+            let vial_errs: Vec<(usize, String)> = e
+                .errors
+                .iter()
+                .filter(|x| x.field == Some("vial_scan"))
+                .map(|x| {
+                    let position = x
+                        .args
+                        .iter()
+                        .find(|(k, _)| *k == "position")
+                        .and_then(|(_, v)| v.parse().ok())
+                        .unwrap_or(0);
+                    (
+                        position,
+                        crate::supply_pages::message(&state.i18n, ctx.locale, x.code, &x.args),
+                    )
+                })
+                .collect();
+            // A scanned lot's own blocks, at once, whatever else is missing.
+            let blocks = ops::lot_blocks(&state, &p, &input.care).await?;
+            let shown = (!blocks.is_empty()).then(|| {
+                let messages = blocks
+                    .iter()
+                    .enumerate()
+                    .map(|(i, fd)| (i, ops::finding_message(&state.i18n, ctx.locale, fd)))
+                    .collect();
+                (CheckOutcome { findings: blocks }, messages)
+            });
             let errs = page_problem(&state, &ctx, e)?;
-            return chair_with(&state, &p, &ctx, f, errs, None, status).await;
+            return chair_with(&state, &p, &ctx, f, errs, shown, &vial_errs, status).await;
         }
     };
     if f.get("action") != "record" {
@@ -482,6 +543,7 @@ async fn chair_submit(
             f,
             Problems::default(),
             checked,
+            &[],
             StatusCode::OK,
         )
         .await;
@@ -498,7 +560,7 @@ async fn chair_submit(
             } else {
                 page_problem(&state, &ctx, e)?
             };
-            chair_with(&state, &p, &ctx, f, errs, checked, status).await
+            chair_with(&state, &p, &ctx, f, errs, checked, &[], status).await
         }
     }
 }

@@ -54,7 +54,7 @@ pub fn check(facts: &CareFacts) -> CheckOutcome {
     screening(&ctx, &mut out);
     plan(&ctx, &mut out);
     appointment(&ctx, &mut out);
-    lots(&ctx, &mut out);
+    lots(&facts.vials, ctx.today, &mut out);
     vials(&ctx, &mut out);
     products(&ctx, &mut out);
     blend(&ctx, &mut out);
@@ -305,8 +305,34 @@ fn lot_groups(vials: &[ScannedVial]) -> Vec<(&ScannedVial, Vec<&ScannedVial>)> {
     groups
 }
 
-fn lots(ctx: &Ctx, out: &mut Vec<Finding>) {
-    for (v, members) in lot_groups(&ctx.facts.vials) {
+/// The blocks a scanned lot carries on its own, whatever else is known or
+/// missing (patient, route, location): not released, on hold, recalled,
+/// rejected, expired at `at` on the clinic's calendar, an unacknowledged
+/// temperature excursion. The chair shows them as soon as a vial is
+/// scanned; they are the same findings [`check`] gives (stock, which
+/// depends on the chair's location, is left to the check).
+pub fn lot_blocks(vials: &[ScannedVial], at: Timestamp, time_zone: &str) -> Vec<Finding> {
+    let zone = TimeZone::get(time_zone)
+        .or_else(|_| TimeZone::get("Asia/Tokyo"))
+        .unwrap_or(TimeZone::UTC);
+    let mut out = Vec::new();
+    lots(vials, at.to_zoned(zone).date(), &mut out);
+    out.retain(|f| {
+        matches!(
+            f.code,
+            C::LotNotReleased
+                | C::LotOnHold
+                | C::LotRecalled
+                | C::LotRejected
+                | C::LotExpired
+                | C::LotTemperatureExcursion
+        )
+    });
+    out
+}
+
+fn lots(vials: &[ScannedVial], today: Date, out: &mut Vec<Finding>) {
+    for (v, members) in lot_groups(vials) {
         let lot = &v.lot;
         let subject = Subject::Lot {
             product_code: v.product.code.clone(),
@@ -327,14 +353,14 @@ fn lots(ctx: &Ctx, out: &mut Vec<Finding>) {
         if let Some(code) = state {
             out.push(finding(code));
         }
-        let expired = is_expired(lot.expiry, ctx.today);
+        let expired = is_expired(lot.expiry, today);
         if expired {
             out.push(finding(C::LotExpired).with("expiry", lot.expiry));
         }
         if lot.open_excursions > 0 {
             out.push(finding(C::LotTemperatureExcursion).with("count", lot.open_excursions));
         }
-        let days_left = days_between(ctx.today, lot.expiry);
+        let days_left = days_between(today, lot.expiry);
         if !expired && days_left < i64::from(lot.expires_soon_days) {
             out.push(
                 finding(C::LotExpiresSoon)

@@ -28,7 +28,7 @@ mod facts;
 mod finding;
 mod outcome;
 
-pub use check::{BLEND_SHARE_TOLERANCE_PERMILLE, check};
+pub use check::{BLEND_SHARE_TOLERANCE_PERMILLE, check, lot_blocks};
 pub use facts::{
     AppointmentStatus, CareAppointment, CareConsent, CareFacts, CarePatient, CarePlan,
     CareScreening, IdentityCheck, PlanComponent, ScannedVial, VialLot, VialProduct,

@@ -248,3 +248,76 @@ async fn a_patient_number_typed_by_hand_is_found() {
             .contains("data-testid=\"error-patient_number\"")
     );
 }
+
+/// A recalled vial is named at once, before the patient, the route and the
+/// location are filled; the result stands next to the scan fields as an
+/// alert, and the next scan goes to the next empty vial field; a scan that
+/// cannot be read is named on its own vial's row.
+#[tokio::test]
+async fn a_scanned_lots_blocks_show_at_once_next_to_the_scan_fields() {
+    let app = spawn_app().await;
+    let c = chair(&app).await;
+    let nurse = app.signed_in("nurse", "ja").await;
+    let (_, html) = nurse.page("/chair").await;
+    let csrf = csrf_of(&html);
+    let f = vec![
+        ("csrf", csrf.clone()),
+        ("patient_id", String::new()),
+        ("patient_number", String::new()),
+        ("identity_method", "name_and_birth_date".into()),
+        ("route", String::new()),
+        ("location_id", String::new()),
+        ("action", "check".into()),
+        ("vial_scan", label(&c, "recalled", "DP-CM-10")),
+        ("vial_volume", String::new()),
+        ("vial_opened", String::new()),
+        ("vial_scan", "(01)NOT-A-GTIN".into()),
+        ("vial_volume", String::new()),
+        ("vial_opened", String::new()),
+    ];
+    let r = post(&nurse, "/chair", &f).await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    // The form's own problems, and the lot's block at once.
+    assert!(html.contains("data-testid=\"error-route\""), "{html}");
+    assert!(
+        html.contains("data-testid=\"finding-lot_recalled\""),
+        "{html}"
+    );
+    let status = html
+        .split("data-testid=\"scan-status\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no scan status: {html}"));
+    let status = status.split("</div>").next().unwrap();
+    assert!(
+        status.contains("DP-R9") && status.contains("回収"),
+        "{status}"
+    );
+    let tag = html.split("data-testid=\"scan-status\"").next().unwrap();
+    assert!(
+        tag.rsplit('<').next().unwrap().contains("role=\"alert\""),
+        "{tag}"
+    );
+    // The unreadable second scan is named on vial 2's row, not as 「本数」.
+    let row2 = html
+        .split("data-testid=\"error-vial-2\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{html}"));
+    assert!(
+        row2.split("</p>").next().unwrap().contains("バイアル 2"),
+        "{row2}"
+    );
+    assert!(!html.contains("本数"), "{html}");
+    assert!(!html.contains("ロットを選んでください"), "{html}");
+    // The next scan goes to vial 3, the first empty field.
+    let autofocus: Vec<&str> = html
+        .split("<input")
+        .filter(|i| i.contains(" autofocus"))
+        .collect();
+    assert_eq!(autofocus.len(), 1, "{html}");
+    assert!(
+        autofocus[0].contains("data-testid=\"ch-scan-3\""),
+        "{}",
+        autofocus[0]
+    );
+}
