@@ -489,16 +489,10 @@ pub async fn gather(
                 .is_empty(),
             None => false,
         };
-        let open = state.store.open_excursions_of_lot(clinic, v.lot.id).await?;
+        let (product, lot) = vial_facts(state, clinic, v).await?;
         scanned.push(ScannedVial {
-            product: VialProduct::from(&v.product.facts),
-            lot: VialLot {
-                number: v.lot.lot_number.clone(),
-                state: v.lot.state,
-                expiry: v.lot.expiry,
-                open_excursions: u32::try_from(open).unwrap_or(u32::MAX),
-                expires_soon_days: EXPIRES_SOON_DAYS,
-            },
+            product,
+            lot,
             serial: v.serial.clone(),
             opened_at: v.opened_at.map(|t| t.0),
             already_used,
@@ -540,6 +534,26 @@ pub async fn gather(
     })
 }
 
+/// What the check knows of a resolved vial's product and lot (with the
+/// lot's unacknowledged excursions).
+async fn vial_facts(
+    state: &AppState,
+    clinic: Uuid,
+    v: &ResolvedVial,
+) -> Result<(VialProduct, VialLot), ApiError> {
+    let open = state.store.open_excursions_of_lot(clinic, v.lot.id).await?;
+    Ok((
+        VialProduct::from(&v.product.facts),
+        VialLot {
+            number: v.lot.lot_number.clone(),
+            state: v.lot.state,
+            expiry: v.lot.expiry,
+            open_excursions: u32::try_from(open).unwrap_or(u32::MAX),
+            expires_soon_days: EXPIRES_SOON_DAYS,
+        },
+    ))
+}
+
 /// The blocks of the lots scanned in `input`, on their own (recalled,
 /// expired, on hold, not released, rejected, an open temperature
 /// excursion): what the chair shows at once, whatever else is still
@@ -559,16 +573,10 @@ pub async fn lot_blocks(
         let Ok(r) = resolve_vial(state, p, &lots, v, today).await else {
             continue;
         };
-        let open = state.store.open_excursions_of_lot(clinic, r.lot.id).await?;
+        let (product, lot) = vial_facts(state, clinic, &r).await?;
         scanned.push(ScannedVial {
-            product: VialProduct::from(&r.product.facts),
-            lot: VialLot {
-                number: r.lot.lot_number.clone(),
-                state: r.lot.state,
-                expiry: r.lot.expiry,
-                open_excursions: u32::try_from(open).unwrap_or(u32::MAX),
-                expires_soon_days: EXPIRES_SOON_DAYS,
-            },
+            product,
+            lot,
             serial: r.serial,
             opened_at: None,
             already_used: false,
