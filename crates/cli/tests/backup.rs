@@ -13,28 +13,15 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+use common::{jousei, text};
+
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use jousei_store::testsupport::TestDb;
-
-fn jousei(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_jousei"))
-        .args(args)
-        .env_remove("JOUSEI_DATABASE_URL")
-        .env_remove("JOUSEI_CONFIG")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
 
 fn ok(o: &Output) -> String {
     assert!(o.status.success(), "{:?}", text(o));
@@ -225,65 +212,32 @@ fn encrypted_backups_and_their_refusals() {
     ]));
     assert!(out.contains(", encrypted)"), "{out}");
 
-    let target = |name: &str| dir.join(name);
-    let o = jousei(&[
-        "restore",
-        "--from",
-        s(&archive),
-        "--data-dir",
-        s(&target("a")),
-    ]);
-    assert_eq!(exit(&o), 5, "{:?}", text(&o));
-    assert!(text(&o).1.contains("pass --key-file"));
+    let target = dir.join("a");
+    let restore = |archive: &Path, key: Option<&Path>| {
+        let mut args = vec!["restore", "--from", s(archive), "--data-dir", s(&target)];
+        if let Some(k) = key {
+            args.extend(["--key-file", s(k)]);
+        }
+        jousei(&args)
+    };
     let other = dir.join("other.key");
     ok(&jousei(&["backup-key", "--out", s(&other)]));
-    let o = jousei(&[
-        "restore",
-        "--from",
-        s(&archive),
-        "--data-dir",
-        s(&target("a")),
-        "--key-file",
-        s(&other),
-    ]);
-    assert_eq!(exit(&o), 5, "{:?}", text(&o));
-    assert!(text(&o).1.contains("[archive_wrong_key]"));
-    let o = jousei(&[
-        "restore",
-        "--from",
-        s(&archive),
-        "--data-dir",
-        s(&target("a")),
-        "--key-file",
-        s(&public_file),
-    ]);
-    assert_eq!(exit(&o), 2, "{:?}", text(&o));
-    assert!(text(&o).1.contains("secret key"));
     let bytes = std::fs::read(&archive).unwrap();
     let cut = dir.join("cut.age");
     std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
-    let o = jousei(&[
-        "restore",
-        "--from",
-        s(&cut),
-        "--data-dir",
-        s(&target("a")),
-        "--key-file",
-        s(&key),
-    ]);
-    assert_eq!(exit(&o), 4, "{:?}", text(&o));
-    assert!(text(&o).1.contains("[archive_damaged]"));
+    for (from, key, code, says) in [
+        (&archive, None, 5, "pass --key-file"),
+        (&archive, Some(&other), 5, "[archive_wrong_key]"),
+        (&archive, Some(&public_file), 2, "secret key"),
+        (&cut, Some(&key), 4, "[archive_damaged]"),
+    ] {
+        let o = restore(from, key.map(PathBuf::as_path));
+        assert_eq!(exit(&o), code, "{:?}", text(&o));
+        assert!(text(&o).1.contains(says), "{says}: {:?}", text(&o));
+    }
     // After every refusal the same target still takes the archive.
-    ok(&jousei(&[
-        "restore",
-        "--from",
-        s(&archive),
-        "--data-dir",
-        s(&target("a")),
-        "--key-file",
-        s(&key),
-    ]));
-    let copy = format!("sqlite://{}", target("a").join("jousei.db").display());
+    ok(&restore(&archive, Some(&key)));
+    let copy = format!("sqlite://{}", target.join("jousei.db").display());
     assert_eq!(dump(&copy), dump(&src));
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -8,25 +8,12 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+use common::{jousei, text};
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-fn jousei(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_jousei"))
-        .args(args)
-        .env_remove("JOUSEI_DATABASE_URL")
-        .env_remove("JOUSEI_CONFIG")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
 
 fn tempdir() -> PathBuf {
     let d = std::env::temp_dir().join(format!("jousei-cli-{}", uuid::Uuid::now_v7()));
