@@ -443,6 +443,7 @@ pub async fn seed(
             product_id: product.id,
             lot_number: number.into(),
             expiry,
+            expiry_time: None,
             location_id: location.id,
             vials,
             supplier_ref: Some(format!("納品書 {number}")),

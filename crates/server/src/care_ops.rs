@@ -221,21 +221,15 @@ async fn resolve_vial(
     let mut serial = opt(&v.serial).map(str::to_string);
     let lot = if let Some(raw) = opt(&v.scan) {
         let s = jousei_core::barcode::parse_scan(raw, today).map_err(|_| "care_scan_invalid")?;
-        let product = match (&s.gtin, &s.internal_product_id) {
-            (Some(g), _) => state
-                .store
-                .product_by_gtin(p.clinic.id, g)
-                .await
-                .map_err(|_| "care_scan_unknown")?,
-            (None, Some(code)) => state
-                .store
-                .product_by_code(p.clinic.id, code)
-                .await
-                .map_err(|_| "care_scan_unknown")?,
-            _ => None,
-        }
-        .ok_or("care_scan_unknown")?;
-        let number = s.lot.clone().ok_or("care_scan_no_lot")?;
+        // GTIN, jousei's internal id or ISBT 128 product code; the lot is (10) or the DIN.
+        let product = crate::supply_ops::product_of_scan(state, p.clinic.id, &s)
+            .await
+            .map_err(|_| "care_scan_unknown")?
+            .ok_or("care_scan_unknown")?;
+        let number = s
+            .lot_number()
+            .map(str::to_string)
+            .ok_or("care_scan_no_lot")?;
         if serial.is_none() {
             serial = s.serial.clone();
         }

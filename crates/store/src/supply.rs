@@ -62,6 +62,9 @@ pub struct Lot {
     pub product_version: i64,
     pub lot_number: String,
     pub expiry: Date,
+    /// The local time on `expiry` at which the lot expires, when its label gives one
+    /// (GS1 (7003), ISBT 128 005); `None`: at the end of the day.
+    pub expiry_time: Option<jiff::civil::Time>,
     pub state: LotState,
     pub held_from: Option<LotState>,
     pub supplier_ref: Option<String>,
@@ -76,6 +79,8 @@ pub struct NewLot {
     pub product_id: Uuid,
     pub lot_number: String,
     pub expiry: Date,
+    /// See [`Lot::expiry_time`].
+    pub expiry_time: Option<jiff::civil::Time>,
     pub location_id: Uuid,
     pub vials: i64,
     pub supplier_ref: Option<String>,

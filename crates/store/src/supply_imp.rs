@@ -35,7 +35,7 @@ impl From<LocationRow> for Location {
     }
 }
 
-pub(crate) const LOT_SELECT: &str = "SELECT l.id, l.clinic_id, l.product_id, p.code AS product_code, p.name AS product_name, l.product_version, l.lot_number, l.expiry, l.state, l.held_from, l.supplier_ref, l.scan_raw, l.received_seq, l.received_at FROM lots l JOIN products p ON p.id = l.product_id";
+pub(crate) const LOT_SELECT: &str = "SELECT l.id, l.clinic_id, l.product_id, p.code AS product_code, p.name AS product_name, l.product_version, l.lot_number, l.expiry, l.expiry_time, l.state, l.held_from, l.supplier_ref, l.scan_raw, l.received_seq, l.received_at FROM lots l JOIN products p ON p.id = l.product_id";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct LotRow {
@@ -47,6 +47,7 @@ pub(crate) struct LotRow {
     pub product_version: i64,
     pub lot_number: String,
     pub expiry: jiff_sqlx::Date,
+    pub expiry_time: Option<String>,
     pub state: String,
     pub held_from: Option<String>,
     pub supplier_ref: Option<String>,
@@ -71,6 +72,14 @@ impl TryFrom<LotRow> for Lot {
             product_version: r.product_version,
             lot_number: r.lot_number,
             expiry: r.expiry.to_jiff(),
+            expiry_time: r
+                .expiry_time
+                .as_deref()
+                .map(|t| {
+                    t.parse::<jiff::civil::Time>()
+                        .map_err(|e| StoreError::Corrupt(format!("lot expiry time {t}: {e}")))
+                })
+                .transpose()?,
             state: state(&r.state)?,
             held_from: r.held_from.as_deref().map(state).transpose()?,
             supplier_ref: r.supplier_ref,
@@ -461,7 +470,7 @@ macro_rules! supply_impl {
                 let (seq,): (i64,) = sqlx::query_as("UPDATE lot_seq SET seq = seq + 1 WHERE id = 1 RETURNING seq")
                     .fetch_one(&mut *tx)
                     .await?;
-                let res = sqlx::query("INSERT INTO lots (id, clinic_id, product_id, product_version, lot_number, expiry, state, held_from, supplier_ref, scan_raw, received_seq, received_at, received_by) VALUES ($1, $2, $3, $4, $5, $6, 'quarantined', NULL, $7, $8, $9, $10, $11)")
+                let res = sqlx::query("INSERT INTO lots (id, clinic_id, product_id, product_version, lot_number, expiry, state, held_from, supplier_ref, scan_raw, received_seq, received_at, received_by, expiry_time) VALUES ($1, $2, $3, $4, $5, $6, 'quarantined', NULL, $7, $8, $9, $10, $11, $12)")
                     .bind(id)
                     .bind(clinic_id)
                     .bind(new.product_id)
@@ -473,6 +482,7 @@ macro_rules! supply_impl {
                     .bind(seq)
                     .bind(now)
                     .bind(actor.user_id)
+                    .bind(new.expiry_time.map(|t| t.strftime("%H:%M").to_string()))
                     .execute(&mut *tx)
                     .await;
                 $crate::imp::map_unique(res, "lot_exists")?;
@@ -488,7 +498,7 @@ macro_rules! supply_impl {
                     .await?;
                 Self::append_audit(&mut tx, actor, Some(clinic_id), "lot_received", "lot", Some(id.to_string()),
                     serde_json::json!({"product_id": new.product_id, "product_version": version, "lot_number": new.lot_number,
-                        "expiry": new.expiry.to_string(), "location": location.code, "vials": new.vials, "scan": new.scan_raw})).await?;
+                        "expiry": new.expiry.to_string(), "expiry_time": new.expiry_time.map(|t| t.strftime("%H:%M").to_string()), "location": location.code, "vials": new.vials, "scan": new.scan_raw})).await?;
                 let lot = Self::lot_in(&mut tx, clinic_id, id).await?;
                 tx.commit().await?;
                 Ok(lot)

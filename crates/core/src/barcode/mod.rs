@@ -50,5 +50,6 @@ pub use isbt128::{Din, FlagUse, Isbt128, IsbtStructure, ProductCode};
 pub use label::{LabelError, LabelLine, LabelProduct, ModuleGrid, VialLabel, VialLabelSpec};
 pub use linters::{DateProblem, Gs1Date, gs1_check_digit, gs1_year, parse_yymmdd};
 pub use scan::{
-    Ais, Expiry, InputFormat, ParseOptions, Scan, ScanKind, ScanWarning, parse, parse_scan,
+    Ais, Expiry, InputFormat, ParseOptions, ProductKey, Scan, ScanKind, ScanWarning, parse,
+    parse_scan,
 };

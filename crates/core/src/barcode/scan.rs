@@ -309,7 +309,43 @@ pub struct Scan {
     pub isbt128: Option<Isbt128>,
 }
 
+/// What a scan says the product is, in the order a product is looked up by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductKey<'a> {
+    /// GTIN (01), 14 digits.
+    Gtin(&'a str),
+    /// jousei's internal product identifier, AI (92).
+    Internal(&'a str),
+    /// ISBT 128 Product Description Code (data structure 003, `αoooo`, e.g. `S1295`).
+    IsbtProductCode(&'a str),
+}
+
 impl Scan {
+    /// The product the scan names: its GTIN, else jousei's internal id, else (ISBT 128) the
+    /// Product Description Code of data structure 003.
+    pub fn product_key(&self) -> Option<ProductKey<'_>> {
+        if let Some(g) = &self.gtin {
+            return Some(ProductKey::Gtin(g));
+        }
+        if let Some(id) = &self.internal_product_id {
+            return Some(ProductKey::Internal(id));
+        }
+        self.isbt128
+            .as_ref()
+            .and_then(|m| m.product_code.as_ref())
+            .map(|pc| ProductKey::IsbtProductCode(pc.pdc.as_str()))
+    }
+
+    /// The lot the scan names: the batch/lot (10) of a GS1 scan; for ISBT 128, the Donation
+    /// Identification Number (001), which identifies the collection the product was made
+    /// from and so plays the lot's part.
+    pub fn lot_number(&self) -> Option<&str> {
+        match self.kind {
+            ScanKind::Isbt128 => self.din.as_deref(),
+            _ => self.lot.as_deref(),
+        }
+    }
+
     fn empty(kind: ScanKind, format: InputFormat, symbology: Option<Symbology>, raw: &str) -> Self {
         Self {
             kind,

@@ -664,3 +664,26 @@ fn bare_digits() {
     let s = ok("1012345678901");
     assert_eq!(s.lot.as_deref(), Some("12345678901"));
 }
+
+#[test]
+fn a_scan_names_its_product_and_lot_for_gs1_and_isbt128() {
+    use crate::barcode::ProductKey;
+    let s = ok("=G12341765432170=<S12954A0&>0273652359");
+    assert_eq!(s.product_key(), Some(ProductKey::IsbtProductCode("S1295")));
+    assert_eq!(
+        s.lot_number(),
+        Some("G123417654321"),
+        "the DIN plays the lot's part"
+    );
+    assert_eq!(
+        s.expiry.unwrap().to_string(),
+        "2027-12-31T23:59",
+        "the time is kept"
+    );
+    let s = ok("(01)04912345678904(17)271231(10)LOT1");
+    assert_eq!(s.product_key(), Some(ProductKey::Gtin("04912345678904")));
+    assert_eq!(s.lot_number(), Some("LOT1"));
+    let s = ok("(92)DP-CM-10(10)L2");
+    assert_eq!(s.product_key(), Some(ProductKey::Internal("DP-CM-10")));
+    assert_eq!(s.lot_number(), Some("L2"));
+}

@@ -34,6 +34,7 @@ err-witness_invalid = The witness is not a member of this clinic's staff.
 err-destination_invalid = Choose another location to move to.
 err-scan_warning_unconfirmed = The scan has warnings. Check them before accepting it.
 err-product_gtin_unknown = No product has GTIN { $gtin }. Register the product first.
+err-product_isbt_unknown = No product has ISBT 128 product code { $code }. Record it as the product's ISBT 128 product code first.
 err-product_code_unknown = No product has code { $code }.
 err-scan_field_mismatch = What was scanned and what was typed do not match.
 err-date_invalid = The date is not valid (YYYY-MM-DD).

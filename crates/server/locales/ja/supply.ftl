@@ -34,6 +34,7 @@ err-witness_invalid = 立会者がこの院の職員として見つかりませ�
 err-destination_invalid = 移動先に別の保管場所を選んでください。
 err-scan_warning_unconfirmed = 読み取り結果に注意があります。内容を確認してから受け入れてください。
 err-product_gtin_unknown = GTIN { $gtin } の製品が登録されていません。先に製品を登録してください。
+err-product_isbt_unknown = ISBT 128 の製品コード { $code } の製品が登録されていません。製品の「ISBT 128 製品コード」に登録してください。
 err-product_code_unknown = 製品コード { $code } の製品が登録されていません。
 err-scan_field_mismatch = スキャンした内容と入力した内容が一致しません。
 err-date_invalid = 日付が正しくありません（YYYY-MM-DD）。

@@ -2,6 +2,7 @@
 
 use axum::http::StatusCode;
 use jiff::civil::Date;
+use jousei_core::barcode::{Expiry, ProductKey, Scan};
 use jousei_core::error::FieldError;
 use jousei_core::role::Permission;
 use jousei_core::supply::lot::{LotAction, LotFacts, Refusal, transition};
@@ -36,6 +37,52 @@ pub struct ReceiveIn {
     pub supplier_ref: Option<String>,
 }
 
+/// The product a scan names, in this clinic: by GTIN (01), by jousei's internal id (92), or by
+/// the ISBT 128 Product Description Code (003) a product records; `None` when the scan names
+/// no product. Refused (422 on `scan`) when it names one the clinic has not registered.
+pub async fn product_of_scan(
+    state: &AppState,
+    clinic_id: Uuid,
+    s: &Scan,
+) -> Result<Option<Product>, ApiError> {
+    // Each refusal written out, so the message's arguments are seen next to its code.
+    match s.product_key() {
+        Some(ProductKey::Gtin(g)) => match state.store.product_by_gtin(clinic_id, g).await? {
+            Some(p) => Ok(Some(p)),
+            None => Err(
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "product_gtin_unknown")
+                    .with_field("scan")
+                    .with_arg("gtin", g),
+            ),
+        },
+        Some(ProductKey::Internal(code)) => {
+            match state.store.product_by_code(clinic_id, code).await? {
+                Some(p) => Ok(Some(p)),
+                None => Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "product_code_unknown",
+                )
+                .with_field("scan")
+                .with_arg("code", code)),
+            }
+        }
+        // Few products per clinic carry ISBT 128 labels: read the current versions.
+        Some(ProductKey::IsbtProductCode(pdc)) => state
+            .store
+            .products(clinic_id)
+            .await?
+            .into_iter()
+            .find(|p| p.facts.isbt_product_code.as_deref() == Some(pdc))
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "product_isbt_unknown")
+                    .with_field("scan")
+                    .with_arg("code", pdc)
+            }),
+        None => Ok(None),
+    }
+}
+
 pub async fn receive_lot(
     state: &AppState,
     p: &Principal,
@@ -47,6 +94,7 @@ pub async fn receive_lot(
     let mut product: Option<Product> = None;
     let mut lot_number = opt(&input.lot_number);
     let mut expiry: Option<Date> = None;
+    let mut expiry_time: Option<jiff::civil::Time> = None;
     let scan = opt(&input.scan);
     if let Some(raw) = &scan {
         match jousei_core::barcode::parse_scan(raw, today) {
@@ -59,38 +107,23 @@ pub async fn receive_lot(
                         s.warnings.iter().map(|w| SubError::new(w.code())).collect(),
                     ));
                 }
-                if let Some(g) = &s.gtin {
-                    product = state.store.product_by_gtin(p.clinic.id, g).await?;
-                    if product.is_none() {
-                        return Err(ApiError::new(
-                            StatusCode::UNPROCESSABLE_ENTITY,
-                            "product_gtin_unknown",
-                        )
-                        .with_field("scan")
-                        .with_arg("gtin", g));
-                    }
-                } else if let Some(code) = &s.internal_product_id {
-                    product = state.store.product_by_code(p.clinic.id, code).await?;
-                    if product.is_none() {
-                        return Err(ApiError::new(
-                            StatusCode::UNPROCESSABLE_ENTITY,
-                            "product_code_unknown",
-                        )
-                        .with_field("scan")
-                        .with_arg("code", code));
-                    }
-                }
-                if let Some(l) = &s.lot {
-                    if lot_number.as_ref().is_some_and(|t| t != l) {
+                product = product_of_scan(state, p.clinic.id, &s).await?;
+                if let Some(l) = s.lot_number() {
+                    if lot_number.as_deref().is_some_and(|t| t != l) {
                         errs.push(SubError {
                             field: Some("lot_number"),
                             ..SubError::new("scan_field_mismatch")
                         });
                     }
-                    lot_number = Some(l.clone());
+                    lot_number = Some(l.to_string());
                 }
-                if let Some(e) = &s.expiry {
-                    expiry = Some(e.date());
+                match &s.expiry {
+                    Some(Expiry::Date(d)) => expiry = Some(*d),
+                    Some(Expiry::DateTime(dt)) => {
+                        expiry = Some(dt.date());
+                        expiry_time = Some(dt.time());
+                    }
+                    None => {}
                 }
             }
         }
@@ -201,6 +234,7 @@ pub async fn receive_lot(
                 product_id: product.id,
                 lot_number,
                 expiry,
+                expiry_time,
                 location_id,
                 vials,
                 supplier_ref: opt(&input.supplier_ref),

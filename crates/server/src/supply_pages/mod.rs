@@ -255,7 +255,10 @@ pub(crate) fn lot_row(l: &Layout<'_>, lot: &Lot, today: Date, zone: &str) -> Lot
         lot_number: lot.lot_number.clone(),
         product_id: lot.product_id,
         product: format!("{} {}", lot.product_code, lot.product_name),
-        expiry: lot.expiry.to_string(),
+        expiry: match lot.expiry_time {
+            Some(t) => format!("{} {}", lot.expiry, t.strftime("%H:%M")),
+            None => lot.expiry.to_string(),
+        },
         expired: jousei_core::supply::lot::is_expired(lot.expiry, today),
         state: shown_state(lot.state, lot.expiry, today),
         state_label: l.t(&format!(

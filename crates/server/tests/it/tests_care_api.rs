@@ -111,6 +111,7 @@ pub(crate) async fn chair(app: &App) -> Chair {
                     product_id: Uuid::parse_str(&s.products[product]).unwrap(),
                     lot_number: number.into(),
                     expiry,
+                    expiry_time: None,
                     location_id: lid,
                     vials,
                     supplier_ref: None,

@@ -784,6 +784,7 @@ async fn expired_stock_shows_as_expired_and_is_listed_for_destruction() {
                     product_id: product["id"].as_str().unwrap().parse().unwrap(),
                     lot_number: number.into(),
                     expiry: today.checked_add(jiff::Span::new().days(days)).unwrap(),
+                    expiry_time: None,
                     location_id: f1["id"].as_str().unwrap().parse().unwrap(),
                     vials: 2,
                     supplier_ref: None,
@@ -830,4 +831,71 @@ async fn expired_stock_shows_as_expired_and_is_listed_for_destruction() {
     assert!(row.contains("期限切れ") && !row.contains("使用可"), "{row}");
     let (_, fresh) = b.page(&format!("/supply/lots/{}", ids[1])).await;
     assert!(fresh.contains("data-testid=\"lot-state\">使用可<"));
+}
+
+/// An ISBT 128 label resolves to the product that records its Product Description Code and
+/// to the lot of its DIN; its expiry date and time (005), like a GS1 (7003), is kept whole.
+#[tokio::test]
+async fn isbt128_and_7003_scans_resolve_and_keep_the_expiry_time() {
+    let app = spawn_app().await;
+    let (qa, _, f1, _) = setup(&app).await;
+    let isbt = "=G12341765432170=<S12954A0&>0273652359";
+    let (s, v) = qa
+        .post(
+            "/api/v1/lots",
+            json!({"scan": isbt, "location_id": f1["id"], "vials": "1"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str(), v["field"].as_str()),
+        (422, Some("product_isbt_unknown"), Some("scan")),
+        "{v}"
+    );
+    assert!(v["detail"].as_str().unwrap().contains("S1295"), "{v}");
+    let mut body = product_json("UC-CELL-1", None);
+    body["isbt_product_code"] = json!("s1295");
+    let (s, product) = qa.post("/api/v1/products", body).await;
+    assert_eq!(s, 201, "{product}");
+    assert_eq!(product["facts"]["isbt_product_code"], "S1295");
+    let mut bad = product_json("UC-CELL-2", None);
+    bad["isbt_product_code"] = json!("S12");
+    let (s, v) = qa.post("/api/v1/products", bad).await;
+    assert_eq!(
+        (s, codes(&v)),
+        (422, vec!["isbt_product_code_invalid".to_string()])
+    );
+    let (s, lot) = qa
+        .post(
+            "/api/v1/lots",
+            json!({"scan": isbt, "location_id": f1["id"], "vials": "1"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{lot}");
+    assert_eq!(lot["product_id"], product["id"]);
+    assert_eq!(lot["lot_number"], "G123417654321", "the DIN");
+    assert_eq!(
+        (lot["expiry"].as_str(), lot["expiry_time"].as_str()),
+        (Some("2027-12-31"), Some("23:59:00"))
+    );
+    let gs1 = format!("(01){GTIN}(7003)2712311530(10)L7003");
+    let (s, lot2) = qa
+        .post(
+            "/api/v1/lots",
+            json!({"scan": gs1, "location_id": f1["id"], "vials": "1"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{lot2}");
+    assert_eq!(
+        (lot2["expiry"].as_str(), lot2["expiry_time"].as_str()),
+        (Some("2027-12-31"), Some("15:30:00"))
+    );
+    let (_, view) = qa
+        .get(&format!("/api/v1/lots/{}", lot["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(view["lot"]["expiry_time"], "23:59:00");
+    let b = app.signed_in("quality", "ja").await;
+    let (_, html) = b
+        .page(&format!("/supply/lots/{}", lot["id"].as_str().unwrap()))
+        .await;
+    assert!(html.contains("2027-12-31 23:59"), "the page shows the time");
 }

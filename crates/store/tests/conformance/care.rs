@@ -169,6 +169,7 @@ pub(crate) async fn receive(
                 product_id: product.id,
                 lot_number: number.into(),
                 expiry: date(2027, 3, 31),
+                expiry_time: None,
                 location_id: location,
                 vials,
                 supplier_ref: None,

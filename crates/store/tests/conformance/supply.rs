@@ -113,6 +113,7 @@ async fn receive(store: &DynStore, w: &World, number: &str, vials: i64) -> Lot {
                 product_id: w.product.id,
                 lot_number: number.into(),
                 expiry: date(2027, 3, 31),
+                expiry_time: None,
                 location_id: w.freezer.id,
                 vials,
                 supplier_ref: None,
@@ -191,6 +192,7 @@ async fn lots_certificates_and_release(store: DynStore) {
                     product_id: w.product.id,
                     lot_number: "L2611".into(),
                     expiry: date(2027, 1, 1),
+                    expiry_time: None,
                     location_id: w.freezer.id,
                     vials: 1,
                     supplier_ref: None,
@@ -502,3 +504,67 @@ async fn excursions_hold_lots_until_acknowledged(store: DynStore) {
     assert_eq!(events[0].reason.as_deref(), Some("temperature_excursion"));
 }
 both!(excursions_hold_lots_until_acknowledged);
+
+/// A lot whose label gives an expiry date and time keeps the time (read back by id, in the
+/// list and in stock); a lot without one has none.
+async fn a_lot_keeps_its_expiry_time(store: DynStore) {
+    let w = world(&store).await;
+    let plain = receive(&store, &w, "L-DATE", 2).await;
+    assert_eq!(plain.expiry_time, None);
+    let timed = store
+        .receive_lot(
+            &w.qa,
+            w.clinic,
+            &NewLot {
+                product_id: w.product.id,
+                lot_number: "G123417654321".into(),
+                expiry: date(2027, 12, 31),
+                expiry_time: Some(jiff::civil::time(23, 59, 0, 0)),
+                location_id: w.freezer.id,
+                vials: 1,
+                supplier_ref: None,
+                scan_raw: Some("=G12341765432170=<S12954A0&>0273652359".into()),
+            },
+        )
+        .await
+        .unwrap();
+    let t = Some(jiff::civil::time(23, 59, 0, 0));
+    assert_eq!(timed.expiry_time, t);
+    assert_eq!(
+        store
+            .lot(w.clinic, timed.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .expiry_time,
+        t
+    );
+    let listed = store.lots(w.clinic).await.unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .find(|l| l.id == timed.id)
+            .unwrap()
+            .expiry_time,
+        t
+    );
+    assert_eq!(
+        listed
+            .iter()
+            .find(|l| l.id == plain.id)
+            .unwrap()
+            .expiry_time,
+        None
+    );
+    let stock = store.stock(w.clinic).await.unwrap();
+    assert_eq!(
+        stock
+            .iter()
+            .find(|s| s.lot.id == timed.id)
+            .unwrap()
+            .lot
+            .expiry_time,
+        t
+    );
+}
+both!(a_lot_keeps_its_expiry_time);
