@@ -416,6 +416,8 @@ impl<'a> Chairside<'a> {
             overrides: serde_json::to_value(&accepted)?,
             human_derived,
             blood_donation_notice: first_human.then(|| BLOOD_DONATION_NOTICE_JA.to_string()),
+            // jousei's default text: the demo clinic has not set its own.
+            blood_donation_notice_version: first_human.then_some(0),
         };
         Ok(self
             .store

@@ -16,8 +16,8 @@ use uuid::Uuid;
 use crate::api::ApiJson;
 use crate::app::{AppState, Signed};
 use crate::care_ops::{
-    self as ops, AdministrationDetail, CareIn, CheckView, CorrectionIn, Lookback, LookbackIn,
-    RecordIn,
+    self as ops, AdministrationDetail, BloodDonationNotice, BloodDonationNoticeIn, CareIn,
+    CheckView, CorrectionIn, Lookback, LookbackIn, RecordIn,
 };
 use crate::error::{ApiError, Problem};
 
@@ -30,6 +30,34 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(void))
         .routes(routes!(patient_administrations))
         .routes(routes!(lookback))
+        .routes(routes!(get_notice, set_notice))
+}
+
+/// The clinic's blood-donation notice (regulatory.md §8) as it stands: its
+/// own latest version in Japanese and English, or jousei's default
+/// (version 0).
+#[utoipa::path(get, path = "/api/v1/clinic/blood-donation-notice", tag = "care", security(("bearer" = [])), responses(
+    (status = 200, body = BloodDonationNotice)))]
+async fn get_notice(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+) -> Result<Json<BloodDonationNotice>, ApiError> {
+    Ok(Json(ops::blood_donation_notice(&state, &p).await?))
+}
+
+/// Sets the clinic's blood-donation notice, both languages (admins). A new
+/// version; doses keep the version they were given. Audited.
+#[utoipa::path(put, path = "/api/v1/clinic/blood-donation-notice", tag = "care", security(("bearer" = [])), request_body = BloodDonationNoticeIn, responses(
+    (status = 200, body = BloodDonationNotice),
+    (status = 422, description = "`notice_ja` / `notice_en`: required, too long or invalid characters", body = Problem, content_type = "application/problem+json")))]
+async fn set_notice(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    ApiJson(body): ApiJson<BloodDonationNoticeIn>,
+) -> Result<Json<BloodDonationNotice>, ApiError> {
+    Ok(Json(
+        ops::set_blood_donation_notice(&state, &p, &body).await?,
+    ))
 }
 
 type Json201<T> = (StatusCode, Json<T>);

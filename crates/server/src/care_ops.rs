@@ -48,9 +48,113 @@ use crate::supply_ops::clinic_today;
 /// expiry.
 pub const EXPIRES_SOON_DAYS: u32 = 30;
 
-/// The notice given with a patient's first human-derived product
-/// (regulatory.md §8), recorded with the dose.
+/// jousei's default notice given with a patient's first human-derived
+/// product (regulatory.md §8), until the clinic sets its own (version 0).
 pub const BLOOD_DONATION_NOTICE_JA: &str = "ヒト由来の細胞を用いて製造された製品（幹細胞培養上清液・エクソソーム製剤）の投与を受けました。献血の際は、問診でこの施術を受けたことを必ず申告してください。";
+/// The English of [`BLOOD_DONATION_NOTICE_JA`].
+pub const BLOOD_DONATION_NOTICE_EN: &str = "You have received a product made from human cells (stem-cell conditioned medium or exosome preparation). When you donate blood, always tell the interviewing staff that you had this treatment.";
+/// Longest notice text, in characters.
+pub const BLOOD_DONATION_NOTICE_MAX: usize = 2000;
+
+/// The clinic's blood-donation notice as it stands: its own latest version,
+/// or jousei's default (version 0).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BloodDonationNotice {
+    /// 1, 2, … for the clinic's own text; 0 for jousei's default.
+    pub version: i64,
+    pub ja: String,
+    pub en: String,
+    /// Who set it and when (none for the default).
+    pub set_by: Option<Uuid>,
+    #[schema(value_type = Option<String>)]
+    pub set_at: Option<Timestamp>,
+}
+
+impl BloodDonationNotice {
+    /// The text in `locale`.
+    pub fn text(&self, locale: Locale) -> &str {
+        match locale {
+            Locale::Ja => &self.ja,
+            Locale::En => &self.en,
+        }
+    }
+}
+
+/// A new text of the clinic's blood-donation notice, both languages.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct BloodDonationNoticeIn {
+    /// Japanese (at most 2000 characters).
+    pub ja: String,
+    /// English (at most 2000 characters).
+    pub en: String,
+}
+
+/// The clinic's notice as it stands (anyone who may give doses or manage
+/// settings reads it).
+pub async fn blood_donation_notice(
+    state: &AppState,
+    p: &Principal,
+) -> Result<BloodDonationNotice, ApiError> {
+    if !p.can(Permission::ManageSettings) {
+        p.require(Permission::Administer)?;
+    }
+    Ok(current_notice(state, p.clinic.id).await?)
+}
+
+async fn current_notice(
+    state: &AppState,
+    clinic: Uuid,
+) -> Result<BloodDonationNotice, jousei_store::StoreError> {
+    Ok(match state.store.blood_donation_notice(clinic).await? {
+        Some(n) => BloodDonationNotice {
+            version: n.version,
+            ja: n.ja,
+            en: n.en,
+            set_by: n.set_by,
+            set_at: Some(n.set_at.0),
+        },
+        None => BloodDonationNotice {
+            version: 0,
+            ja: BLOOD_DONATION_NOTICE_JA.to_string(),
+            en: BLOOD_DONATION_NOTICE_EN.to_string(),
+            set_by: None,
+            set_at: None,
+        },
+    })
+}
+
+/// Sets the clinic's notice (admins: `ManageSettings`): both languages are
+/// required, at most 2000 characters, no control characters but line
+/// breaks and tabs. A new version; doses keep the version they were given.
+pub async fn set_blood_donation_notice(
+    state: &AppState,
+    p: &Principal,
+    input: &BloodDonationNoticeIn,
+) -> Result<BloodDonationNotice, ApiError> {
+    p.require(Permission::ManageSettings)?;
+    let mut errs = Vec::new();
+    let mut text = |raw: &str, field: &'static str| {
+        jousei_core::patient::required_text(raw, field, BLOOD_DONATION_NOTICE_MAX)
+            .map_err(|e| errs.push(e))
+            .ok()
+    };
+    let (ja, en) = (text(&input.ja, "notice_ja"), text(&input.en, "notice_en"));
+    let (Some(ja), Some(en)) = (ja, en) else {
+        return Err(ApiError::fields(errs));
+    };
+    let n = state
+        .store
+        .set_blood_donation_notice(&p.actor(), p.clinic.id, &ja, &en)
+        .await?;
+    Ok(BloodDonationNotice {
+        version: n.version,
+        ja: n.ja,
+        en: n.en,
+        set_by: n.set_by,
+        set_at: Some(n.set_at.0),
+    })
+}
 
 // ---------------------------------------------------------------------------------------------
 // Input
@@ -919,6 +1023,12 @@ pub async fn record(
         )
         .with_field("blood_donation_notice_given"));
     }
+    // The clinic's text as it stands, in the language it was given in.
+    let notice = if first_human {
+        Some(current_notice(state, p.clinic.id).await?)
+    } else {
+        None
+    };
     let new = NewAdministration {
         patient_id: g.patient.id,
         plan_id: g.plan.as_ref().map(|pl| pl.id),
@@ -947,7 +1057,8 @@ pub async fn record(
         check: serde_json::to_value(&outcome).map_err(ApiError::internal)?,
         overrides: serde_json::to_value(&accepted).map_err(ApiError::internal)?,
         human_derived,
-        blood_donation_notice: first_human.then(|| BLOOD_DONATION_NOTICE_JA.to_string()),
+        blood_donation_notice: notice.as_ref().map(|n| n.text(locale).to_string()),
+        blood_donation_notice_version: notice.as_ref().map(|n| n.version),
     };
     Ok(state
         .store

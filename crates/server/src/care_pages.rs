@@ -20,8 +20,8 @@ use uuid::Uuid;
 use crate::app::{AppState, Ctx, Signed};
 use crate::auth::Principal;
 use crate::care_ops::{
-    self as ops, BLOOD_DONATION_NOTICE_JA, CareIn, CorrectionIn, IdentityIn, LookbackIn,
-    OverrideIn, RecordIn, VialIn,
+    self as ops, BloodDonationNoticeIn, CareIn, CorrectionIn, IdentityIn, LookbackIn, OverrideIn,
+    RecordIn, VialIn,
 };
 use crate::error::ApiError;
 use crate::form::Pairs;
@@ -33,6 +33,7 @@ use crate::supply_pages::{Problems, render_status};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/chair", get(chair_page).post(chair_submit))
+        .route("/chair/notice", get(notice_page).post(notice_submit))
         .route("/chair/administrations/{id}", get(administration_page))
         .route("/chair/administrations/{id}/correct", post(correct_submit))
         .route("/chair/administrations/{id}/void", post(void_submit))
@@ -90,7 +91,10 @@ struct ChairPage<'a> {
     blocked: bool,
     overrides_needed: usize,
     can_override: bool,
-    notice: &'static str,
+    /// The clinic's blood-donation notice in the user's language.
+    notice: String,
+    /// The user may change the notice (a link to its form).
+    can_edit_notice: bool,
     identity_card: bool,
     /// The check's result as shown next to the scan fields: `stop`,
     /// `physician` or `go`.
@@ -424,7 +428,11 @@ async fn chair_with(
             blocked,
             overrides_needed,
             can_override: p.can(Permission::Override),
-            notice: BLOOD_DONATION_NOTICE_JA,
+            notice: ops::blood_donation_notice(state, p)
+                .await?
+                .text(ctx.locale)
+                .to_string(),
+            can_edit_notice: p.can(Permission::ManageSettings),
             identity_card,
             status: scan_status,
             f,
@@ -970,4 +978,97 @@ async fn lookback_page(
             rows,
         },
     )
+}
+
+// ---------------------------------------------------------------------------------------------
+// The clinic's blood-donation notice (admins)
+
+#[derive(Template)]
+#[template(path = "care/notice.html")]
+struct NoticePage<'a> {
+    l: Layout<'a>,
+    errs: Problems,
+    flash: Option<String>,
+    version: i64,
+    set_at: String,
+    ja: String,
+    en: String,
+}
+
+async fn notice_with(
+    state: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    typed: Option<(String, String)>,
+    errs: Problems,
+    status: StatusCode,
+    flash: Option<String>,
+) -> Result<Response, ApiError> {
+    p.require(Permission::ManageSettings)?;
+    let l = Layout::new(state, ctx, "care-notice-edit-title", "/chair");
+    let n = ops::blood_donation_notice(state, p).await?;
+    let (ja, en) = typed.unwrap_or((n.ja.clone(), n.en.clone()));
+    render_status(
+        status,
+        &NoticePage {
+            flash,
+            version: n.version,
+            set_at: n
+                .set_at
+                .map(|t| local_time(t, &p.clinic.time_zone))
+                .unwrap_or_default(),
+            ja,
+            en,
+            errs,
+            l,
+        },
+    )
+}
+
+async fn notice_page(
+    State(state): State<AppState>,
+    Signed(p, ctx): Signed,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let q = Pairs::parse(raw.unwrap_or_default().as_bytes());
+    let flash = (q.get("done") == "saved").then(|| state.i18n.t(ctx.locale, "care-notice-saved"));
+    notice_with(
+        &state,
+        &p,
+        &ctx,
+        None,
+        Problems::default(),
+        StatusCode::OK,
+        flash,
+    )
+    .await
+}
+
+async fn notice_submit(
+    State(state): State<AppState>,
+    Signed(p, ctx): Signed,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let f = Pairs::parse(&body);
+    let input = BloodDonationNoticeIn {
+        ja: f.get("notice_ja"),
+        en: f.get("notice_en"),
+    };
+    match ops::set_blood_donation_notice(&state, &p, &input).await {
+        Ok(_) => Ok(Redirect::to("/chair/notice?done=saved").into_response()),
+        Err(e) => {
+            let status = e.status;
+            let errs = page_problem(&state, &ctx, e)?;
+            notice_with(
+                &state,
+                &p,
+                &ctx,
+                Some((input.ja, input.en)),
+                errs,
+                status,
+                None,
+            )
+            .await
+        }
+    }
 }

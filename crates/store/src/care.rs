@@ -69,6 +69,22 @@ pub struct NewAdministration {
     /// The blood-donation notice shown and recorded with this dose (the
     /// patient's first human-derived product), as the text given.
     pub blood_donation_notice: Option<String>,
+    /// Which version of the clinic's notice text was given (0: jousei's
+    /// default text; none when no notice was given).
+    pub blood_donation_notice_version: Option<i64>,
+}
+
+/// One version of a clinic's blood-donation notice (regulatory.md §8), in
+/// both languages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BloodDonationNoticeText {
+    /// 1, 2, … per clinic.
+    pub version: i64,
+    pub ja: String,
+    pub en: String,
+    pub set_by: Option<Uuid>,
+    #[serde(serialize_with = "crate::ser_ts")]
+    pub set_at: Ts,
 }
 
 /// One vial of a recorded administration, with its lot and product.
@@ -146,6 +162,7 @@ pub struct Administration {
     pub overrides: serde_json::Value,
     pub human_derived: bool,
     pub blood_donation_notice: Option<String>,
+    pub blood_donation_notice_version: Option<i64>,
     pub status: AdministrationStatus,
     pub void_reason: Option<String>,
     pub recorded_by: Option<Uuid>,
@@ -207,6 +224,23 @@ pub trait CareStore: Send + Sync {
     /// (`administration_vials_required`) or with a volume that is not
     /// positive (`administration_volume_invalid`) is refused before
     /// anything is read.
+    /// The clinic's current blood-donation notice, if it set one (the
+    /// caller gives jousei's default otherwise).
+    async fn blood_donation_notice(
+        &self,
+        clinic_id: Uuid,
+    ) -> Result<Option<BloodDonationNoticeText>>;
+    /// Sets the clinic's notice as a new version (earlier versions stay;
+    /// doses keep the version they were given). The texts are checked by
+    /// the caller. Audited `blood_donation_notice_set`; `not_found` for an
+    /// unknown clinic.
+    async fn set_blood_donation_notice(
+        &self,
+        actor: &Actor,
+        clinic_id: Uuid,
+        ja: &str,
+        en: &str,
+    ) -> Result<BloodDonationNoticeText>;
     async fn record_administration(
         &self,
         actor: &Actor,

@@ -23,7 +23,7 @@ use crate::{StoreError, Ts};
 /// below either database's limit).
 pub(crate) const LOTS_PER_QUERY: usize = 500;
 
-pub(crate) const ADMINISTRATION_SELECT: &str = "SELECT a.id, a.clinic_id, a.patient_id, a.plan_id, a.plan_version, a.appointment_id, a.route, a.location_id, a.current_version, a.administered_by, a.identity_check, a.check_outcome, a.overrides, a.human_derived, a.blood_donation_notice, a.status, a.void_reason, a.recorded_by, a.recorded_at, v.sites, v.verified_by, v.started_at, v.ended_at, v.observations, v.reactions FROM administrations a JOIN administration_versions v ON v.administration_id = a.id AND v.version = a.current_version";
+pub(crate) const ADMINISTRATION_SELECT: &str = "SELECT a.id, a.clinic_id, a.patient_id, a.plan_id, a.plan_version, a.appointment_id, a.route, a.location_id, a.current_version, a.administered_by, a.identity_check, a.check_outcome, a.overrides, a.human_derived, a.blood_donation_notice, a.blood_donation_notice_version, a.status, a.void_reason, a.recorded_by, a.recorded_at, v.sites, v.verified_by, v.started_at, v.ended_at, v.observations, v.reactions FROM administrations a JOIN administration_versions v ON v.administration_id = a.id AND v.version = a.current_version";
 
 pub(crate) const VIAL_SELECT: &str = "SELECT v.administration_id, v.ordinal, v.lot_id, l.lot_number, l.product_id, p.code AS product_code, p.name AS product_name, v.serial, v.opened_at, v.volume_ul FROM administration_vials v JOIN lots l ON l.id = v.lot_id JOIN products p ON p.id = l.product_id";
 
@@ -61,6 +61,7 @@ pub(crate) struct AdministrationRow {
     pub overrides: String,
     pub human_derived: bool,
     pub blood_donation_notice: Option<String>,
+    pub blood_donation_notice_version: Option<i64>,
     pub status: String,
     pub void_reason: Option<String>,
     pub recorded_by: Option<Uuid>,
@@ -100,6 +101,7 @@ impl AdministrationRow {
             overrides: json(&self.overrides)?,
             human_derived: self.human_derived,
             blood_donation_notice: self.blood_donation_notice,
+            blood_donation_notice_version: self.blood_donation_notice_version,
             status: status(&self.status)?,
             void_reason: self.void_reason,
             recorded_by: self.recorded_by,
@@ -328,6 +330,54 @@ macro_rules! care_impl {
         #[async_trait::async_trait]
         impl $crate::care::CareStore for $store {
             #[tracing::instrument(skip_all)]
+            async fn blood_donation_notice(&self, clinic_id: uuid::Uuid) -> $crate::Result<Option<$crate::care::BloodDonationNoticeText>> {
+                let row: Option<(i64, String, String, Option<uuid::Uuid>, $crate::Ts)> = sqlx::query_as("SELECT version, text_ja, text_en, author_id, at FROM blood_donation_notices WHERE clinic_id = $1 ORDER BY version DESC LIMIT 1")
+                    .bind(clinic_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|(version, ja, en, set_by, set_at)| $crate::care::BloodDonationNoticeText { version, ja, en, set_by, set_at }))
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn set_blood_donation_notice(
+                &self,
+                actor: &$crate::Actor,
+                clinic_id: uuid::Uuid,
+                ja: &str,
+                en: &str,
+            ) -> $crate::Result<$crate::care::BloodDonationNoticeText> {
+                let now = $crate::Ts::now();
+                let mut tx = self.begin_write().await?;
+                Self::lock_writes(&mut tx).await?;
+                let (clinics,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM clinics WHERE id = $1")
+                    .bind(clinic_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if clinics == 0 {
+                    return Err($crate::StoreError::NotFound);
+                }
+                let (last,): (Option<i64>,) = sqlx::query_as("SELECT MAX(version) FROM blood_donation_notices WHERE clinic_id = $1")
+                    .bind(clinic_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let version = last.unwrap_or(0) + 1;
+                let res = sqlx::query("INSERT INTO blood_donation_notices (clinic_id, version, text_ja, text_en, author_id, at) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(clinic_id)
+                    .bind(version)
+                    .bind(ja)
+                    .bind(en)
+                    .bind(actor.user_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await;
+                $crate::imp::map_unique(res, "blood_donation_notice_version_taken")?;
+                let detail = serde_json::json!({"version": version, "ja": ja, "en": en});
+                Self::append_audit(&mut tx, actor, Some(clinic_id), "blood_donation_notice_set", "clinic", Some(clinic_id.to_string()), detail).await?;
+                tx.commit().await?;
+                Ok($crate::care::BloodDonationNoticeText { version, ja: ja.to_string(), en: en.to_string(), set_by: actor.user_id, set_at: now })
+            }
+
+            #[tracing::instrument(skip_all)]
             async fn record_administration(
                 &self,
                 actor: &$crate::Actor,
@@ -415,7 +465,7 @@ macro_rules! care_impl {
                     observations: new.observations.clone(),
                     reactions: new.reactions.clone(),
                 };
-                sqlx::query("INSERT INTO administrations (id, clinic_id, patient_id, plan_id, plan_version, appointment_id, route, location_id, administered_by, identity_check, check_outcome, overrides, human_derived, blood_donation_notice, current_version, started_at, status, void_reason, voided_by, voided_at, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, 'recorded', NULL, NULL, NULL, $16, $17)")
+                sqlx::query("INSERT INTO administrations (id, clinic_id, patient_id, plan_id, plan_version, appointment_id, route, location_id, administered_by, identity_check, check_outcome, overrides, human_derived, blood_donation_notice, blood_donation_notice_version, current_version, started_at, status, void_reason, voided_by, voided_at, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $18, 1, $15, 'recorded', NULL, NULL, NULL, $16, $17)")
                     .bind(id)
                     .bind(clinic_id)
                     .bind(new.patient_id)
@@ -433,6 +483,7 @@ macro_rules! care_impl {
                     .bind(new.started_at)
                     .bind(actor.user_id)
                     .bind(now)
+                    .bind(new.blood_donation_notice_version)
                     .execute(&mut *tx)
                     .await?;
                 Self::insert_administration_version(&mut tx, actor, id, 1, &details, None, now).await?;
@@ -484,7 +535,7 @@ macro_rules! care_impl {
                     serde_json::json!({"patient_id": new.patient_id, "plan_id": new.plan_id, "plan_version": new.plan_version,
                         "appointment_id": new.appointment_id, "route": new.route, "location": location.code, "vials": audit_vials,
                         "administered_by": new.administered_by, "verified_by": new.verified_by, "started_at": new.started_at.0,
-                        "human_derived": new.human_derived, "blood_donation_notice": new.blood_donation_notice.is_some(),
+                        "human_derived": new.human_derived, "blood_donation_notice": new.blood_donation_notice.is_some(), "blood_donation_notice_version": new.blood_donation_notice_version,
                         "overrides": new.overrides})).await?;
                 let out = Self::administration_on(&mut *tx, clinic_id, id).await?.ok_or(NotFound)?;
                 tx.commit().await?;

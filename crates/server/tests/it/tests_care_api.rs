@@ -370,11 +370,13 @@ async fn a_blend_is_recorded_an_interval_is_overridden_and_lookback_finds_the_pa
     assert_eq!(st, 201, "{a}");
     assert_eq!(a["vials"].as_array().unwrap().len(), 2);
     assert_eq!(a["human_derived"], true);
+    // jousei's default text (version 0), in the asker's language.
+    assert_eq!(a["blood_donation_notice_version"], 0);
     assert!(
         a["blood_donation_notice"]
             .as_str()
             .unwrap()
-            .contains("献血")
+            .contains("donate blood")
     );
     assert_eq!(on_hand(&app, c.clinic, &dp).await, 1);
     assert_eq!(on_hand(&app, c.clinic, &uc).await, 4);
@@ -578,4 +580,53 @@ async fn two_doses_racing_for_the_last_vial_cannot_both_be_recorded() {
         "{loser}"
     );
     assert_eq!(on_hand(&app, c.clinic, &dp).await, 0);
+}
+
+/// The blood-donation notice is the clinic's text (ja/en), jousei's
+/// wording until an admin sets it; the dose records the version given, in
+/// the language of the person recording it.
+#[tokio::test]
+async fn the_blood_donation_notice_is_the_clinics_text_and_the_dose_records_its_version() {
+    let app = spawn_app().await;
+    let c = chair(&app).await;
+    let admin = Api::new(&app, "admin").await;
+    let path = "/api/v1/clinic/blood-donation-notice";
+    let (st, n) = c.nurse.get(path).await;
+    assert_eq!((st, n["version"].as_i64()), (200, Some(0)), "{n}");
+    assert!(n["ja"].as_str().unwrap().contains("献血"));
+    assert!(n["en"].as_str().unwrap().contains("donate blood"));
+    // Only admins set it; both languages are required.
+    let text = json!({"ja": "当院でヒト由来製品を投与しました。献血の際は問診で申告し、日本赤十字社の医師の判断に従ってください。",
+                      "en": "You received a human-derived product at our clinic. Declare it at the blood donation interview and follow the Red Cross physician's decision."});
+    let (st, _) = c.nurse.put(path, text.clone()).await;
+    assert_eq!(st, 403);
+    let (st, e) = admin.put(path, json!({"ja": " ", "en": "x"})).await;
+    assert_eq!(
+        (st, e["errors"][0]["field"].as_str()),
+        (422, Some("notice_ja")),
+        "{e}"
+    );
+    let (st, n) = admin.put(path, text.clone()).await;
+    assert_eq!((st, n["version"].as_i64()), (200, Some(1)), "{n}");
+    assert!(
+        app.audit_actions()
+            .await
+            .contains(&"blood_donation_notice_set".to_string())
+    );
+    let (_, n) = c.nurse.get(path).await;
+    assert_eq!(n["en"], text["en"]);
+
+    // The dose records the clinic's text and its version.
+    let (dp, _) = c.lot("dp");
+    let (uc, _) = c.lot("uc");
+    let (st, a) = c
+        .nurse
+        .post(
+            "/api/v1/administrations",
+            json!({"care": care(&c, &[(&dp, "5"), (&uc, "5")]), "blood_donation_notice_given": true}),
+        )
+        .await;
+    assert_eq!(st, 201, "{a}");
+    assert_eq!(a["blood_donation_notice_version"], 1, "{a}");
+    assert_eq!(a["blood_donation_notice"], text["en"], "{a}");
 }

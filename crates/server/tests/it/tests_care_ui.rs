@@ -321,3 +321,65 @@ async fn a_scanned_lots_blocks_show_at_once_next_to_the_scan_fields() {
         autofocus[0]
     );
 }
+
+/// An admin sets the clinic's blood-donation notice on /chair/notice
+/// (every problem next to its field); the chair shows it in the user's
+/// language; a nurse cannot change it.
+#[tokio::test]
+async fn an_admin_sets_the_blood_donation_notice_and_the_chair_shows_it() {
+    let app = spawn_app().await;
+    let nurse = app.signed_in("nurse", "ja").await;
+    let (_, html) = nurse.page("/chair").await;
+    assert!(
+        html.contains("問診でこの施術を受けたことを必ず申告してください"),
+        "the default"
+    );
+    let (st, _) = nurse.page("/chair/notice").await;
+    assert_eq!(st, 403);
+    let admin = app.signed_in("admin", "ja").await;
+    let (st, html) = admin.page("/chair/notice").await;
+    assert_eq!(st, 200);
+    let csrf = csrf_of(&html);
+    let r = post(
+        &admin,
+        "/chair/notice",
+        &[
+            ("csrf", csrf.clone()),
+            ("notice_ja", " ".into()),
+            ("notice_en", "Declare it.".into()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("data-testid=\"error-notice_ja\"")
+    );
+    let r = post(
+        &admin,
+        "/chair/notice",
+        &[
+            ("csrf", csrf.clone()),
+            (
+                "notice_ja",
+                "献血の際は当院での施術を申告してください。".into(),
+            ),
+            (
+                "notice_en",
+                "Tell the blood donation staff about this treatment.".into(),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let (_, html) = nurse.page("/chair").await;
+    assert!(
+        html.contains("献血の際は当院での施術を申告してください。"),
+        "{html}"
+    );
+    let en = app.signed_in("physician", "en").await;
+    let (_, html) = en.page("/chair").await;
+    assert!(html.contains("Tell the blood donation staff about this treatment."));
+}

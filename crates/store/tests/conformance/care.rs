@@ -257,6 +257,7 @@ pub(crate) fn dose(s: &Site, vials: Vec<NewVialUse>) -> NewAdministration {
         overrides: serde_json::json!([]),
         human_derived: false,
         blood_donation_notice: None,
+        blood_donation_notice_version: None,
     }
 }
 
@@ -1233,3 +1234,110 @@ async fn administration_records_refuse_rewrites(store: DynStore, url: &str) {
     );
 }
 both_with_url!(administration_records_refuse_rewrites);
+
+/// The clinic's blood-donation notice: none at first (the caller gives the
+/// default), versions 1, 2 read back, another clinic has none, an unknown
+/// clinic is not found, audited; a dose keeps the version it was given;
+/// the texts and that version refuse rewrites in the database itself.
+async fn blood_donation_notice_versions(store: DynStore, url: &str) {
+    let s = site(&store, "ginza").await;
+    let o = site(&store, "umeda").await;
+    assert_eq!(store.blood_donation_notice(s.clinic).await.unwrap(), None);
+    let v1 = store
+        .set_blood_donation_notice(
+            &s.qa,
+            s.clinic,
+            "献血時は申告してください。",
+            "Declare it when donating blood.",
+        )
+        .await
+        .unwrap();
+    assert_eq!(v1.version, 1);
+    let v2 = store
+        .set_blood_donation_notice(
+            &s.qa,
+            s.clinic,
+            "献血の問診で必ず申告してください。",
+            "Always declare it at the donation interview.",
+        )
+        .await
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    let current = store
+        .blood_donation_notice(s.clinic)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(current, v2);
+    assert_eq!(current.ja, "献血の問診で必ず申告してください。");
+    assert_eq!(current.en, "Always declare it at the donation interview.");
+    assert_eq!(current.set_by, s.qa.user_id);
+    assert_eq!(store.blood_donation_notice(o.clinic).await.unwrap(), None);
+    assert!(matches!(
+        store
+            .set_blood_donation_notice(&s.qa, Uuid::now_v7(), "a", "b")
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let entries: Vec<_> = store
+        .audit_batch(0, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .filter(|e| e.action == "blood_donation_notice_set")
+        .collect();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[1].clinic_id, Some(s.clinic));
+    assert!(entries[1].changes.contains("献血の問診"));
+
+    // A dose keeps the text and the version given.
+    let a = released(&store, &s, &s.product, "N", 5).await;
+    let mut new = dose(&s, vec![vial(a, None, 5)]);
+    new.human_derived = true;
+    new.blood_donation_notice = Some(current.ja.clone());
+    new.blood_donation_notice_version = Some(current.version);
+    let given = store
+        .record_administration(&s.nurse, s.clinic, &new)
+        .await
+        .unwrap();
+    assert_eq!(given.blood_donation_notice_version, Some(2));
+    let read = store
+        .administration(s.clinic, given.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.blood_donation_notice_version, Some(2));
+    assert_eq!(
+        read.blood_donation_notice.as_deref(),
+        Some("献血の問診で必ず申告してください。")
+    );
+
+    let (clinic, id) = if url.starts_with("sqlite") {
+        (
+            format!("X'{}'", s.clinic.simple()),
+            format!("X'{}'", given.id.simple()),
+        )
+    } else {
+        (format!("'{}'", s.clinic), format!("'{}'", given.id))
+    };
+    for sql in [
+        format!("UPDATE blood_donation_notices SET text_ja = 'x' WHERE clinic_id = {clinic}"),
+        format!("DELETE FROM blood_donation_notices WHERE clinic_id = {clinic}"),
+        format!(
+            "INSERT INTO blood_donation_notices (clinic_id, version, text_ja, text_en, at) SELECT clinic_id, version, text_ja, text_en, at FROM blood_donation_notices WHERE clinic_id = {clinic} AND version = 1"
+        ),
+        format!("UPDATE administrations SET blood_donation_notice_version = 1 WHERE id = {id}"),
+    ] {
+        let msg = raw(&store, url, &sql)
+            .await
+            .err()
+            .map(|e| e.to_string().to_lowercase())
+            .unwrap_or_default();
+        assert!(
+            ["never", "unique"].iter().any(|w| msg.contains(w)),
+            "{sql}: {msg}"
+        );
+    }
+}
+both_with_url!(blood_donation_notice_versions);
