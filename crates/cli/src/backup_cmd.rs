@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
-use jousei_store::backup::retention::{self, Keep};
+use jousei_store::backup::retention::Keep;
 use jousei_store::backup::{self, BackupError, BackupKey, Progress};
 
 use crate::DbArgs;
@@ -102,18 +102,19 @@ pub async fn backup_cmd(args: BackupArgs) -> anyhow::Result<ExitCode> {
         Ok(k) => k,
         Err(e) => return Ok(refused(&e)),
     };
-    let (out, dir) = match (&args.out, &args.dir) {
-        (Some(out), _) => (out.clone(), None),
+    let mut report = progress("backup");
+    let written = match (&args.out, &args.dir) {
+        (Some(out), _) => backup::backup(&url, out, key.as_ref(), &mut report)
+            .await
+            .map(|s| (s, Vec::new())),
         (None, Some(dir)) => {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| anyhow::anyhow!("--dir: cannot create {}: {e}", dir.display()))?;
-            let name = retention::generation_name(jiff::Timestamp::now(), key.is_some());
-            (dir.join(name), Some(dir.clone()))
+            let keep = args.keep.unwrap_or_default();
+            backup::write_generation(&url, dir, key.as_ref(), &keep, &mut report).await
         }
         (None, None) => anyhow::bail!("pass --out FILE or --dir DIR"),
     };
-    let summary = match backup::backup(&url, &out, key.as_ref(), &mut progress("backup")).await {
-        Ok(s) => s,
+    let (summary, pruned) = match written {
+        Ok(w) => w,
         Err(e) => return Ok(refused(&e)),
     };
     let m = &summary.manifest;
@@ -127,38 +128,10 @@ pub async fn backup_cmd(args: BackupArgs) -> anyhow::Result<ExitCode> {
         m.schema_version,
         m.audit_head.seq
     );
-    if let Some(dir) = dir {
-        let keep = args.keep.unwrap_or_default();
-        for gone in prune(&dir, &keep)? {
-            println!("pruned {}", gone.display());
-        }
+    for gone in pruned {
+        println!("pruned {}", gone.display());
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Deletes the generations in `dir` that `keep` does not keep; other files
-/// are never touched. Returns the deleted paths.
-pub fn prune(dir: &Path, keep: &Keep) -> anyhow::Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(at) = retention::parse_generation_name(&name) {
-            found.push((at, entry.path()));
-        }
-    }
-    let taken: Vec<jiff::Timestamp> = found.iter().map(|(t, _)| *t).collect();
-    let tz = jiff::tz::TimeZone::get("Asia/Tokyo")?;
-    let flags = retention::to_keep(&taken, keep, &tz);
-    let mut gone = Vec::new();
-    for ((_, path), kept) in found.into_iter().zip(flags) {
-        if !kept {
-            std::fs::remove_file(&path)?;
-            gone.push(path);
-        }
-    }
-    gone.sort();
-    Ok(gone)
 }
 
 pub async fn restore_cmd(args: RestoreArgs) -> anyhow::Result<ExitCode> {

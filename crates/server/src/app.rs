@@ -544,6 +544,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    if let Some(schedule) = crate::backup_job::BackupSchedule::from_config(&state.cfg)? {
+        crate::backup_job::spawn(schedule, state.cfg.database_url.clone());
+    }
     let app = router(state);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

@@ -26,6 +26,15 @@ pub struct ServerConfig {
     pub login_lockout_secs: u64,
     /// Language when neither the user nor the browser says.
     pub default_locale: Locale,
+    /// Directory for scheduled backups (one generation a day); none: off.
+    pub backup_dir: Option<String>,
+    /// Time of day (Asia/Tokyo, HH:MM) of the scheduled backup.
+    pub backup_time: String,
+    /// Generations kept in `backup_dir`, e.g. `daily=7,weekly=4,monthly=12`.
+    pub backup_keep: String,
+    /// age key file the scheduled backups are encrypted to (its public key
+    /// is enough); none: not encrypted.
+    pub backup_key_file: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -39,6 +48,10 @@ impl Default for ServerConfig {
             login_max_failures: 5,
             login_lockout_secs: 15 * 60,
             default_locale: Locale::Ja,
+            backup_dir: None,
+            backup_time: "03:00".into(),
+            backup_keep: "daily=7,weekly=4,monthly=12".into(),
+            backup_key_file: None,
         }
     }
 }
@@ -65,6 +78,10 @@ impl std::fmt::Debug for ServerConfig {
             .field("login_max_failures", &self.login_max_failures)
             .field("login_lockout_secs", &self.login_lockout_secs)
             .field("default_locale", &self.default_locale)
+            .field("backup_dir", &self.backup_dir)
+            .field("backup_time", &self.backup_time)
+            .field("backup_keep", &self.backup_keep)
+            .field("backup_key_file", &self.backup_key_file)
             .finish()
     }
 }

@@ -7,6 +7,7 @@ pub mod api;
 pub mod app;
 pub mod assets;
 pub mod auth;
+pub mod backup_job;
 pub mod barcode_ui;
 pub mod care_api;
 pub mod care_ops;

@@ -482,6 +482,10 @@ struct UsersPage<'a> {
     form_login: String,
     form_name: String,
     form_role: String,
+    /// The newest scheduled backup, when `backup_dir` is set.
+    backup: Option<crate::backup_job::BackupStatus>,
+    /// Its age in words.
+    backup_age: Option<String>,
 }
 
 async fn users_page_with(
@@ -501,6 +505,13 @@ async fn users_page_with(
     } else {
         StatusCode::OK
     };
+    let backup = state.cfg.backup_dir.as_deref().map(|d| {
+        crate::backup_job::status(
+            std::path::Path::new(d),
+            jiff::Timestamp::now(),
+            &p.clinic.time_zone,
+        )
+    });
     let page = UsersPage {
         l,
         clinic: p.clinic.clone(),
@@ -512,6 +523,12 @@ async fn users_page_with(
         form_role: form
             .map(|f| f.role.clone())
             .unwrap_or_else(|| "nurse".into()),
+        backup_age: backup.as_ref().and_then(|b| b.age_hours).map(|h| {
+            state
+                .i18n
+                .t_args(ctx.locale, "backup-status-age", &[("hours", h.to_string())])
+        }),
+        backup,
     };
     render_status(status, &page)
 }

@@ -150,6 +150,14 @@ pub struct Browser {
 }
 
 impl App {
+    /// The URL of the app's database.
+    pub fn store_url(&self) -> String {
+        self._db
+            .0
+            .as_ref()
+            .map(|d| d.url.clone())
+            .unwrap_or_default()
+    }
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

@@ -13,6 +13,7 @@
 mod harness;
 mod tests_api;
 mod tests_auth;
+mod tests_backup;
 mod tests_barcode;
 mod tests_care_api;
 mod tests_care_ui;
