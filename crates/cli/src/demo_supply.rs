@@ -876,4 +876,31 @@ mod tests {
         }
         assert!(read_back >= 8, "stored scans read back: {read_back}");
     }
+
+    /// The demo's expired lot still in stock (AD-2605) is listed for destruction on the
+    /// supply dashboard and is never shown as usable.
+    #[tokio::test]
+    async fn the_demo_expired_lot_is_listed_for_destruction() {
+        let d = demo().await;
+        let dash = jousei_server::supply_ops::dashboard(&d.state, &d.qa, 30)
+            .await
+            .unwrap();
+        let expired: Vec<&str> = dash
+            .expired_stock
+            .iter()
+            .map(|e| e.lot.lot_number.as_str())
+            .collect();
+        assert!(expired.contains(&"AD-2605"), "{expired:?}");
+        let lot = &dash
+            .expired_stock
+            .iter()
+            .find(|e| e.lot.lot_number == "AD-2605")
+            .unwrap()
+            .lot;
+        assert_eq!(
+            jousei_core::supply::lot::shown_state(lot.state, lot.expiry, d.today),
+            "expired"
+        );
+        assert!(dash.expiring.iter().all(|l| l.lot_number != "AD-2605"));
+    }
 }
