@@ -4,7 +4,8 @@
 //! with doses, paid in two instalments; a covered package within its
 //! cooling-off; a covered package cancelled after the cooling-off (the quote
 //! and the refund, the receipt reversed and the amount kept receipted); a
-//! knee course for a medical purpose, not covered.
+//! knee course for a medical purpose, not covered; six months of the
+//! monthly IV plan, covered as a six-month commitment.
 //!
 //! Price items, contracts (coverage decided), the contract documents (PDF
 //! rendered from the contract record) and the receipt reversal go through
@@ -209,7 +210,7 @@ impl Seeder<'_> {
     async fn contract(
         &self,
         (patient, plan, starts_on): (Uuid, Uuid, Date),
-        item: &PriceItemView,
+        (item, quantity): (&PriceItemView, u32),
         payment_plan: &str,
         purpose: &str,
     ) -> anyhow::Result<ContractView> {
@@ -221,7 +222,7 @@ impl Seeder<'_> {
                 plan_id: Some(plan.to_string()),
                 lines: vec![LineIn {
                     price_item_id: item.item.id.to_string(),
-                    quantity: 1,
+                    quantity,
                 }],
                 starts_on: starts_on.to_string(),
                 payment_plan: payment_plan.into(),
@@ -410,7 +411,7 @@ pub async fn seed(
     // used are his doses under the plan), concluded at the consultation a
     // week before the first session, paid in two instalments.
     let plan = s.patient_plan(treated::MATSUMOTO.phone).await?;
-    let c = s.contract(plan, iv5, "instalments", "unclear").await?;
+    let c = s.contract(plan, (iv5, 1), "instalments", "unclear").await?;
     let signed = add_days(plan.2, -7)?;
     s.documents(c.contract.id, signed).await?;
     let c = s.reload(c.contract.id).await?;
@@ -425,7 +426,7 @@ pub async fn seed(
     // covered (no documents or cooling-off required); paid in full in cash
     // on the first session's day.
     let plan = s.patient_plan(treated::INOUE.phone).await?;
-    let c = s.contract(plan, knee3, "lump_sum", "medical").await?;
+    let c = s.contract(plan, (knee3, 1), "lump_sum", "medical").await?;
     s.pay(&c.contract, 165_000, "cash", None, plan.2.min(s.today))
         .await?;
 
@@ -433,7 +434,7 @@ pub async fn seed(
     // session and paid by card; after the transient fever she cancelled it
     // (after the cooling-off, one session given).
     let plan = s.patient_plan(treated::KIMURA.phone).await?;
-    let c = s.contract(plan, iv5, "lump_sum", "unclear").await?;
+    let c = s.contract(plan, (iv5, 1), "lump_sum", "unclear").await?;
     let signed = add_days(plan.2, -7)?;
     s.documents(c.contract.id, signed).await?;
     let kimura = s.reload(c.contract.id).await?;
@@ -443,10 +444,33 @@ pub async fn seed(
     // the contract document handed over on paper three days ago: within
     // the cooling-off. Paid by card on that day.
     let plan = s.plan_of(patients.id("山田 花子")?).await?;
-    let c = s.contract(plan, iv5, "lump_sum", "unclear").await?;
+    let c = s.contract(plan, (iv5, 1), "lump_sum", "unclear").await?;
     let received = add_days(s.today, -3)?;
     s.documents(c.contract.id, received).await?;
     s.pay(&c.contract, 220_000, "card", None, received).await?;
+
+    // 清水 隆: six months of the monthly IV plan (¥44,000 × 6 =
+    // ¥264,000 over six months: covered, issue 16), concluded a week before
+    // it started two months ago, the documents handed over on paper that
+    // day, the first two months paid by card.
+    let monthly = item("CM-IV-M")?;
+    let (patient, plan, _) = s.patient_plan(treated::SHIMIZU.phone).await?;
+    let starts_on = add_days(s.today, -60)?;
+    let c = s
+        .contract(
+            (patient, plan, starts_on),
+            (monthly, 6),
+            "monthly",
+            "unclear",
+        )
+        .await?;
+    let signed = add_days(starts_on, -7)?;
+    s.documents(c.contract.id, signed).await?;
+    for (n, day) in [(1, starts_on), (2, add_days(starts_on, 30)?)] {
+        let c = s.reload(c.contract.id).await?;
+        let note = format!("月額プラン {n}か月目");
+        s.pay(&c, 44_000, "card", Some(&note), day).await?;
+    }
 
     // Kimura's cancellation, noticed today: the quote as the server
     // computes it, the refund, her card receipt reversed, and a receipt

@@ -11,7 +11,9 @@ use jiff::civil::Date;
 use jiff::{Span, Timestamp};
 use jousei_core::commerce::cancellation::{self, CancellationFacts, ClinicTerms, Quote};
 use jousei_core::commerce::cooling_off;
-use jousei_core::commerce::coverage::{self, CoverageFacts, Method, Purpose, ServicePeriod};
+use jousei_core::commerce::coverage::{
+    self, Commitment, CoverageFacts, Method, Purpose, ServicePeriod,
+};
 use jousei_core::commerce::tax::{self, TaxRate};
 use jousei_core::commerce::{MAX_YEN, Yen};
 use jousei_core::error::FieldError;
@@ -369,7 +371,7 @@ pub async fn create_contract(
     };
     let items = state.store.price_items(clinic).await?;
     let mut lines = Vec::new();
-    let mut period_months: Option<u32> = None;
+    let mut commitments = Vec::new();
     if input.lines.is_empty() {
         errs.push(FieldError::new("lines", "contract_lines_required"));
     }
@@ -393,9 +395,17 @@ pub async fn create_contract(
                 errs.push(FieldError::new("lines", "contract_discount_quantity"));
             }
             Some(i) if (1..=20).contains(&l.quantity) => {
-                if let Some(m) = i.facts.period_months {
-                    period_months = Some(period_months.map_or(m, |x| x.max(m)));
-                }
+                commitments.push(match i.facts.kind.as_str() {
+                    // A monthly item bought for N periods: N periods long.
+                    "monthly" => Commitment::Monthly {
+                        months: i.facts.period_months.unwrap_or(1),
+                        quantity: l.quantity,
+                    },
+                    "package" => Commitment::Package {
+                        months: i.facts.period_months,
+                    },
+                    _ => Commitment::Single,
+                });
                 lines.push(ContractLine {
                     price_item_id: i.id,
                     price_item_version: i.version,
@@ -456,10 +466,7 @@ pub async fn create_contract(
             "contract_discount_too_large",
         )]));
     }
-    let period = match period_months {
-        Some(m) => ServicePeriod::Months { months: m },
-        None => ServicePeriod::NoFixedEnd,
-    };
+    let period = coverage::contract_period(&commitments);
     let decided = coverage::decide(&CoverageFacts {
         purpose,
         method,
@@ -467,7 +474,11 @@ pub async fn create_contract(
         period,
     })
     .map_err(ApiError::fields)?;
-    let ends_on = period_months.and_then(|m| {
+    let ends_on = match period {
+        ServicePeriod::Months { months } => Some(months),
+        ServicePeriod::NoFixedEnd => None,
+    }
+    .and_then(|m| {
         starts_on
             .checked_add(Span::new().months(i64::from(m)))
             .ok()

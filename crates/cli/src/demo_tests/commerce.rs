@@ -45,7 +45,7 @@ pub(super) async fn commerce(s: &Seeded) {
     assert_eq!(price("CM-KNEE-3").0, 165_000);
 
     let contracts = s.store.contracts(s.clinic).await.unwrap();
-    assert_eq!(contracts.len(), 4);
+    assert_eq!(contracts.len(), 5);
     // The doses not voided under a plan from the contract's first day.
     let used = |plan: Uuid, from: Date| async move {
         let n = s
@@ -157,12 +157,36 @@ pub(super) async fn commerce(s: &Seeded) {
     amounts.sort_unstable();
     assert_eq!(amounts, [-140_800, 220_000]);
 
+    // Shimizu: six months of the monthly plan, ¥44,000 × 6 = ¥264,000 over
+    // 6 months (1 month × 6): covered (issue 16, error 1); two months paid.
+    let plan = s.plan("090-9753-8642").await.0;
+    let shimizu = s.contract_of(plan.patient_id).await;
+    assert_eq!((shimizu.total, shimizu.sessions), (264_000, 6));
+    assert!(shimizu.covered, "{:?}", shimizu.coverage);
+    assert_eq!(
+        shimizu.coverage["reasons"][3],
+        serde_json::json!({"code": "period_above_one_month", "months": 6})
+    );
+    assert_eq!(
+        shimizu.ends_on,
+        Some(
+            shimizu
+                .starts_on
+                .checked_add(jiff::Span::new().months(6))
+                .unwrap()
+                .yesterday()
+                .unwrap()
+        )
+    );
+    assert_eq!(shimizu.paid, 88_000);
+    handed(&shimizu);
+
     // Receipts: 1..n without gaps, one reversal slip, and each contract's
     // receipts add up to what it was paid.
     let receipts = s.receipts().await;
     assert_eq!(
         receipts.iter().map(|r| r.number).collect::<Vec<_>>(),
-        (1..=7).collect::<Vec<i64>>()
+        (1..=9).collect::<Vec<i64>>()
     );
     let reversals: Vec<_> = receipts.iter().filter(|r| r.reverses.is_some()).collect();
     assert_eq!(reversals.len(), 1);
@@ -172,7 +196,7 @@ pub(super) async fn commerce(s: &Seeded) {
         .unwrap();
     assert_eq!(original.contract_id, Some(kimura.id));
     assert_eq!(reversals[0].total, -original.total);
-    for c in [&matsumoto, &inoue, &yamada, &kimura] {
+    for c in [&matsumoto, &inoue, &yamada, &kimura, &shimizu] {
         let sum: i64 = receipts
             .iter()
             .filter(|r| r.contract_id == Some(c.id))

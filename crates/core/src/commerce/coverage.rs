@@ -212,6 +212,52 @@ fn months_word(months: u32) -> &'static str {
     if months == 1 { "month" } else { "months" }
 }
 
+/// What one line of a contract commits the patient to, for the period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Commitment {
+    /// Single sessions: no period of their own.
+    Single,
+    /// A package whose sessions are used within `months` (none: no fixed
+    /// period).
+    Package { months: Option<u32> },
+    /// A monthly item bought for `quantity` periods of `months` each: the
+    /// commitment is `months × quantity` months, not one period.
+    Monthly { months: u32, quantity: u32 },
+    /// A monthly item renewing each period until cancelled: no fixed end.
+    MonthlyRenewing,
+}
+
+/// A contract's service period: the whole commitment of its lines.
+///
+/// - A monthly item bought for N periods of M months runs N × M months
+///   (six months of a monthly plan: 6 × 1 = 6 months), and one renewing
+///   until cancelled has no fixed end.
+/// - A package runs its stated months.
+/// - The contract runs as long as its longest line; any line without a
+///   fixed end (a renewing plan, a package without a period) or a contract
+///   of single sessions only gives no fixed end, which counts as above one
+///   month (regulatory.md §3.1: 「期間の定めのないもの…特段の事情のない限り
+///   1月を超えるもの」), erring towards covered.
+pub fn contract_period(lines: &[Commitment]) -> ServicePeriod {
+    let mut months: Option<u32> = None;
+    for line in lines {
+        let m = match *line {
+            Commitment::Single => continue,
+            Commitment::Package { months: Some(m) } => m,
+            Commitment::Package { months: None } | Commitment::MonthlyRenewing => {
+                return ServicePeriod::NoFixedEnd;
+            }
+            Commitment::Monthly { months, quantity } => months.saturating_mul(quantity),
+        };
+        months = Some(months.map_or(m, |x| x.max(m)));
+    }
+    match months {
+        Some(months) => ServicePeriod::Months { months },
+        None => ServicePeriod::NoFixedEnd,
+    }
+}
+
 /// A coverage decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Coverage {
@@ -387,6 +433,100 @@ mod tests {
         .unwrap();
         assert!(open.covered);
         assert_eq!(open.reasons[3].code(), "period_no_fixed_end");
+    }
+
+    /// Error 1 of issue 16: a monthly plan is judged on the whole
+    /// commitment. CM-IV-M: ¥44,000 a month, bought for 6 months:
+    /// total 44,000 × 6 = 264,000 > 50,000 and period 1 × 6 = 6 months > 1
+    /// month: covered. One month alone: 44,000 ≤ 50,000 and 1 month ≤ 1
+    /// month: not covered.
+    #[test]
+    fn a_monthly_plan_is_judged_on_the_whole_commitment() {
+        let six = contract_period(&[Commitment::Monthly {
+            months: 1,
+            quantity: 6,
+        }]);
+        assert_eq!(six, ServicePeriod::Months { months: 6 });
+        let c = decide(&facts(Purpose::Unclear, Method::Drug, 44_000 * 6, six)).unwrap();
+        assert!(c.covered);
+        assert_eq!(
+            c.reasons[2],
+            Reason::TotalAbove50000 {
+                total: 264_000,
+                threshold: 50_000
+            }
+        );
+        assert_eq!(c.reasons[3], Reason::PeriodAboveOneMonth { months: 6 });
+
+        let one = contract_period(&[Commitment::Monthly {
+            months: 1,
+            quantity: 1,
+        }]);
+        assert_eq!(one, ServicePeriod::Months { months: 1 });
+        let c = decide(&facts(Purpose::Beauty, Method::Drug, 44_000, one)).unwrap();
+        assert!(!c.covered);
+        assert_eq!(c.reasons[3], Reason::PeriodNotAboveOneMonth { months: 1 });
+
+        // Two months of a monthly item are above one month: 1 × 2 = 2.
+        assert_eq!(
+            contract_period(&[Commitment::Monthly {
+                months: 1,
+                quantity: 2
+            }]),
+            ServicePeriod::Months { months: 2 }
+        );
+        // A quarterly billing period bought twice: 3 × 2 = 6 months.
+        assert_eq!(
+            contract_period(&[Commitment::Monthly {
+                months: 3,
+                quantity: 2
+            }]),
+            ServicePeriod::Months { months: 6 }
+        );
+    }
+
+    #[test]
+    fn a_renewing_plan_has_no_fixed_end_and_counts_as_above_one_month() {
+        let p = contract_period(&[Commitment::MonthlyRenewing]);
+        assert_eq!(p, ServicePeriod::NoFixedEnd);
+        let c = decide(&facts(Purpose::Beauty, Method::Drug, 55_000, p)).unwrap();
+        assert!(c.covered);
+        assert_eq!(c.reasons[3], Reason::PeriodNoFixedEnd);
+        // With a fixed package next to it the renewing plan still has no end.
+        assert_eq!(
+            contract_period(&[
+                Commitment::Package { months: Some(6) },
+                Commitment::MonthlyRenewing
+            ]),
+            ServicePeriod::NoFixedEnd
+        );
+    }
+
+    #[test]
+    fn the_contract_runs_as_long_as_its_longest_line() {
+        assert_eq!(
+            contract_period(&[
+                Commitment::Package { months: Some(6) },
+                Commitment::Monthly {
+                    months: 1,
+                    quantity: 8
+                },
+                Commitment::Single,
+            ]),
+            ServicePeriod::Months { months: 8 }
+        );
+        assert_eq!(
+            contract_period(&[Commitment::Package { months: Some(3) }, Commitment::Single]),
+            ServicePeriod::Months { months: 3 }
+        );
+        assert_eq!(
+            contract_period(&[Commitment::Single]),
+            ServicePeriod::NoFixedEnd
+        );
+        assert_eq!(
+            contract_period(&[Commitment::Package { months: None }]),
+            ServicePeriod::NoFixedEnd
+        );
     }
 
     #[test]

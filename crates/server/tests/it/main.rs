@@ -19,6 +19,7 @@ mod tests_care_api;
 mod tests_care_ui;
 mod tests_coldchain_ui;
 mod tests_contracts_api;
+mod tests_contracts_law;
 mod tests_contracts_ui;
 mod tests_error_messages;
 mod tests_patients_api;
