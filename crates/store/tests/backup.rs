@@ -261,9 +261,23 @@ async fn round_trip(from_pg: bool, to_pg: bool) {
     // Writing went on while nothing changed in the source.
     assert_eq!(dump(&src.url).await, before);
 
-    let restored = backup::restore(&out, &dst.url, None, &mut quiet())
-        .await
-        .unwrap();
+    let mut restored_tables = Vec::new();
+    let restored = backup::restore(&out, &dst.url, None, &mut |p| {
+        if let Progress::Table { table, index, .. } = p {
+            restored_tables.push((index, table.to_string()));
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        restored_tables,
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (i + 1, n.to_string()))
+            .collect::<Vec<_>>(),
+        "progress for every table, empty ones too, in order"
+    );
     assert_eq!(restored.audit_entries, head_seq as u64);
     assert_eq!(dump(&dst.url).await, before, "every table, every row");
     // The restored database works as a jousei database.

@@ -767,6 +767,7 @@ async fn restore_into(
 
     let of = manifest.tables.len();
     let mut current: Option<usize> = None;
+    let mut reported = 0usize;
     let mut inserted = 0u64;
     let mut chunks = 0u64;
     let trailer = loop {
@@ -792,6 +793,11 @@ async fn restore_into(
                 if current != Some(index) {
                     if let Some(prev) = current {
                         report(progress, manifest, prev, inserted, of);
+                        reported = prev + 1;
+                    }
+                    // Tables without rows have no chunk: reported as empty.
+                    for empty in reported..index {
+                        report(progress, manifest, empty, 0, of);
                     }
                     current = Some(index);
                     inserted = 0;
@@ -805,6 +811,10 @@ async fn restore_into(
     };
     if let Some(prev) = current {
         report(progress, manifest, prev, inserted, of);
+        reported = prev + 1;
+    }
+    for empty in reported..of {
+        report(progress, manifest, empty, 0, of);
     }
     if trailer.tables != manifest.tables.len()
         || trailer.rows != manifest.total_rows()
