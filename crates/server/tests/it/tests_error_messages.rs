@@ -2,9 +2,9 @@
 //! and no placeholder (`{$…}`) is left.
 //!
 //! How codes and their arguments are produced, and how each way is covered here:
-//! - a literal code (`ApiError::new(…, "code")`, `ApiError::many`, `SubError::new("code")`,
-//!   `FieldError::new(field, "code")`, `Conflict("code")`) with literal argument names
-//!   (`.with_arg("name", …)`, `args = vec![("name", …)]`, `args: vec![…]`, `.arg("name", …)`)
+//! - a literal code (made by `ApiError::new`, `ApiError::many`, `SubError::new`,
+//!   `FieldError::new`, `Conflict` or `LabelFailure::new` with a string literal) with literal
+//!   argument names (`.with_arg`, `.arg`, `args = vec![…]`, `args: vec![…]`, `args.push`)
 //!   in the same statement or the statements that follow on the same error variable: found by
 //!   reading the sources of every crate, then rendered with a dummy value for each name;
 //! - a barcode refusal (the code comes from the parser): every refusal code is produced from
