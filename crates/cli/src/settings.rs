@@ -67,7 +67,9 @@ pub fn default_toml() -> anyhow::Result<String> {
         "# jousei configuration. Every key can also be set as JOUSEI_<KEY> in the\n\
          # environment (e.g. JOUSEI_DATABASE_URL); command-line flags win over both.\n\
          # database_url: sqlite://PATH (embedded) or postgres://USER@HOST/DB\n\
-         # idle_timeout_secs: sign out after this long without activity\n\n{body}"
+         # idle_timeout_secs: sign out after this long without activity\n\
+         # backup_dir = \"/var/backups/jousei\" turns on a daily backup at backup_time\n\
+         # (Asia/Tokyo), kept by backup_keep, encrypted to backup_key_file if set\n\n{body}"
     ))
 }
 
