@@ -989,8 +989,9 @@ struct NoticePage<'a> {
     l: Layout<'a>,
     errs: Problems,
     flash: Option<String>,
-    version: i64,
-    set_at: String,
+    /// Which text stands: jousei's default, or the clinic's version and
+    /// when it was set.
+    standing: String,
     ja: String,
     en: String,
 }
@@ -1012,11 +1013,17 @@ async fn notice_with(
         status,
         &NoticePage {
             flash,
-            version: n.version,
-            set_at: n
-                .set_at
-                .map(|t| local_time(t, &p.clinic.time_zone))
-                .unwrap_or_default(),
+            standing: match n.set_at {
+                Some(at) if n.version > 0 => state.i18n.t_args(
+                    ctx.locale,
+                    "care-notice-version",
+                    &[
+                        ("version", n.version.to_string()),
+                        ("at", local_time(at, &p.clinic.time_zone)),
+                    ],
+                ),
+                _ => state.i18n.t(ctx.locale, "care-notice-default"),
+            },
             ja,
             en,
             errs,

@@ -374,6 +374,8 @@ async fn an_admin_sets_the_blood_donation_notice_and_the_chair_shows_it() {
     )
     .await;
     assert_eq!(r.status(), 303);
+    let (_, html) = admin.page("/chair/notice?done=saved").await;
+    assert!(html.contains("第1版"), "{html}");
     let (_, html) = nurse.page("/chair").await;
     assert!(
         html.contains("献血の際は当院での施術を申告してください。"),
