@@ -268,9 +268,13 @@ impl Seeder<'_> {
             bail!("demo commerce: payment above the balance of {}", c.number);
         }
         let line = c.lines.first().context("demo contract without lines")?;
-        let payment = self
-            .store
-            .record_payment(
+        let line = ReceiptLine {
+            description: format!("{}（契約 {}）", line.name_ja, c.number),
+            amount,
+            tax_rate: line.tax_rate,
+        };
+        self.store
+            .record_payment_with_receipt(
                 &self.actor(),
                 self.clinic,
                 c.id,
@@ -280,42 +284,16 @@ impl Seeder<'_> {
                     note: note.map(str::to_string),
                     at: self.at(day, 11)?,
                 },
+                &new_receipt(c, line)?,
             )
             .await?;
-        self.receipt(
-            c,
-            Some(payment.id),
-            ReceiptLine {
-                description: format!("{}（契約 {}）", line.name_ja, c.number),
-                amount,
-                tax_rate: line.tax_rate,
-            },
-        )
-        .await
+        Ok(())
     }
 
-    async fn receipt(
-        &self,
-        c: &Contract,
-        payment_id: Option<Uuid>,
-        line: ReceiptLine,
-    ) -> anyhow::Result<()> {
-        let t = tax::receipt_tax([(line.tax_rate, line.amount)])
-            .map_err(|e| anyhow::anyhow!("demo receipt: {}", e.code))?;
+    /// A receipt for `c` without a payment (what a cancellation keeps).
+    async fn receipt(&self, c: &Contract, line: ReceiptLine) -> anyhow::Result<()> {
         self.store
-            .issue_receipt(
-                &self.actor(),
-                self.clinic,
-                &NewReceipt {
-                    contract_id: Some(c.id),
-                    payment_id,
-                    lines: vec![line],
-                    tax: serde_json::to_value(&t)?,
-                    total: t.total,
-                    reissue_of: None,
-                    reverses: None,
-                },
-            )
+            .issue_receipt(&self.actor(), self.clinic, &new_receipt(c, line)?)
             .await?;
         Ok(())
     }
@@ -326,6 +304,21 @@ impl Seeder<'_> {
             .await?
             .context("demo contract missing")
     }
+}
+
+/// A receipt of one line for `c`, its tax computed once.
+fn new_receipt(c: &Contract, line: ReceiptLine) -> anyhow::Result<NewReceipt> {
+    let t = tax::receipt_tax([(line.tax_rate, line.amount)])
+        .map_err(|e| anyhow::anyhow!("demo receipt: {}", e.code))?;
+    Ok(NewReceipt {
+        contract_id: Some(c.id),
+        payment_id: None,
+        lines: vec![line],
+        tax: serde_json::to_value(&t)?,
+        total: t.total,
+        reissue_of: None,
+        reverses: None,
+    })
 }
 
 /// Seeds the commercial data of the Ginza clinic (`clinic`, zone
@@ -517,7 +510,6 @@ pub async fn seed(
         let line = c.lines.first().context("demo contract without lines")?;
         s.receipt(
             &c,
-            None,
             ReceiptLine {
                 description: format!("{}（契約 {}・中途解約の精算）", line.name_ja, c.number),
                 amount: c.paid,

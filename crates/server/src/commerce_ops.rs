@@ -20,11 +20,11 @@ use jousei_core::error::FieldError;
 use jousei_core::role::Permission;
 use jousei_core::supply::disclosure::efficacy_words;
 use jousei_core::supply::product::Route;
-use jousei_store::Ts;
 use jousei_store::commerce::{
     ClinicProfile, Contract, ContractDocument, ContractLine, NewContract, NewPayment, NewReceipt,
     Payment, PriceItem, PriceItemFacts, Receipt, ReceiptLine,
 };
+use jousei_store::{StoreError, Ts};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -674,26 +674,9 @@ pub async fn pay(
     let Some(amount) = amount.filter(|_| errs.is_empty()) else {
         return Err(ApiError::fields(errs));
     };
-    if c.paid + amount > c.total {
-        return Err(ApiError::fields(vec![FieldError::new(
-            "amount",
-            "payment_above_balance",
-        )]));
-    }
-    let payment = state
-        .store
-        .record_payment(
-            &p.actor(),
-            p.clinic.id,
-            contract_id,
-            &NewPayment {
-                amount,
-                method: method.to_string(),
-                note: opt(&input.note).map(str::to_string),
-                at: Ts::now(),
-            },
-        )
-        .await?;
+    // The balance is checked by the store inside the transaction that
+    // writes the payment and its receipt (a check here could be passed by
+    // two payments at once).
     // One line per tax rate of the contract, in proportion (the last rate
     // takes the rounding remainder so the lines add up to the payment).
     let mut rates: Vec<(TaxRate, Yen)> = Vec::new();
@@ -728,14 +711,21 @@ pub async fn pay(
         });
     }
     let (tax, total) = receipt_of(lines.clone())?;
-    let receipt = state
+    let written = state
         .store
-        .issue_receipt(
+        .record_payment_with_receipt(
             &p.actor(),
             p.clinic.id,
+            contract_id,
+            &NewPayment {
+                amount,
+                method: method.to_string(),
+                note: opt(&input.note).map(str::to_string),
+                at: Ts::now(),
+            },
             &NewReceipt {
                 contract_id: Some(contract_id),
-                payment_id: Some(payment.id),
+                payment_id: None,
                 lines,
                 tax,
                 total,
@@ -743,8 +733,17 @@ pub async fn pay(
                 reverses: None,
             },
         )
-        .await?;
-    Ok(PaymentReceipt { payment, receipt })
+        .await;
+    match written {
+        Ok((payment, receipt)) => Ok(PaymentReceipt { payment, receipt }),
+        Err(StoreError::Conflict("payment_above_balance")) => {
+            Err(ApiError::fields(vec![FieldError::new(
+                "amount",
+                "payment_above_balance",
+            )]))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A reissue (marked as such) or a reversal slip (every line negated) of a

@@ -330,6 +330,10 @@ pub trait CommerceStore: Send + Sync {
     ) -> Result<Contract>;
 
     // Money
+    /// Records a payment (positive: received) under the write lock, with
+    /// the contract active (`contract_not_active`) and what is paid not
+    /// above the total (`payment_above_balance`), both checked inside the
+    /// transaction.
     async fn record_payment(
         &self,
         actor: &Actor,
@@ -337,6 +341,20 @@ pub trait CommerceStore: Send + Sync {
         contract_id: Uuid,
         new: &NewPayment,
     ) -> Result<Payment>;
+    /// A payment and its receipt in one transaction: the checks of
+    /// [`CommerceStore::record_payment`] inside it, then the payment, then
+    /// the receipt (the clinic's next number) naming the contract and the
+    /// payment. Both are kept or neither. The receipt's total must be the
+    /// payment's amount and it is neither a reissue nor a reversal
+    /// (`receipt_total_mismatch`).
+    async fn record_payment_with_receipt(
+        &self,
+        actor: &Actor,
+        clinic_id: Uuid,
+        contract_id: Uuid,
+        new: &NewPayment,
+        receipt: &NewReceipt,
+    ) -> Result<(Payment, Receipt)>;
     async fn payments(&self, clinic_id: Uuid, contract_id: Uuid) -> Result<Vec<Payment>>;
     /// Payments of the clinic in `[from, to)`, for the daily sales report.
     async fn payments_between(&self, clinic_id: Uuid, from: Ts, to: Ts) -> Result<Vec<Payment>>;

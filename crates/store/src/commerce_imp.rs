@@ -439,6 +439,82 @@ macro_rules! commerce_impl {
                 row.map(|(s,)| s).ok_or($crate::StoreError::NotFound)
             }
 
+            /// Inside the write transaction (after the write lock): the
+            /// contract is active and `amount` received does not take what
+            /// is paid above its total (`contract_not_active`,
+            /// `payment_above_balance`). Read here, not before the
+            /// transaction, so two payments cannot both pass one check.
+            async fn check_balance_in(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                clinic_id: uuid::Uuid,
+                contract_id: uuid::Uuid,
+                amount: jousei_core::commerce::Yen,
+            ) -> $crate::Result<()> {
+                use $crate::StoreError::Conflict;
+                if Self::contract_status_in(tx, clinic_id, contract_id).await? != "active" {
+                    return Err(Conflict("contract_not_active"));
+                }
+                let (total, paid): (i64, Option<i64>) = sqlx::query_as("SELECT c.total, CAST((SELECT SUM(p.amount) FROM payments p WHERE p.contract_id = c.id) AS BIGINT) FROM contracts c WHERE c.clinic_id = $1 AND c.id = $2")
+                    .bind(clinic_id)
+                    .bind(contract_id)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                if paid.unwrap_or(0).saturating_add(amount) > total {
+                    return Err(Conflict("payment_above_balance"));
+                }
+                Ok(())
+            }
+
+            /// Writes a receipt with the clinic's next number and its audit
+            /// entry (see `issue_receipt`).
+            async fn insert_receipt(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                actor: &$crate::Actor,
+                clinic_id: uuid::Uuid,
+                new: &$crate::commerce::NewReceipt,
+            ) -> $crate::Result<$crate::commerce::Receipt> {
+                let id = uuid::Uuid::now_v7();
+                let now = $crate::Ts::now();
+                let (last,): (Option<i64>,) = sqlx::query_as("SELECT MAX(number) FROM receipts WHERE clinic_id = $1")
+                    .bind(clinic_id)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                let number = last.unwrap_or(0) + 1;
+                let res = sqlx::query("INSERT INTO receipts (id, clinic_id, number, contract_id, payment_id, lines, tax, total, reissue_of, reverses, issued_by, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+                    .bind(id)
+                    .bind(clinic_id)
+                    .bind(number)
+                    .bind(new.contract_id)
+                    .bind(new.payment_id)
+                    .bind($crate::patient_imp::to_json(&new.lines)?)
+                    .bind(new.tax.to_string())
+                    .bind(new.total)
+                    .bind(new.reissue_of)
+                    .bind(new.reverses)
+                    .bind(actor.user_id)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await;
+                $crate::imp::map_unique(res, "receipt_number_taken")?;
+                Self::append_audit(tx, actor, Some(clinic_id), "receipt_issued", "receipt", Some(id.to_string()),
+                    serde_json::json!({"number": number, "contract_id": new.contract_id, "payment_id": new.payment_id,
+                        "total": new.total, "tax": new.tax, "reissue_of": new.reissue_of, "reverses": new.reverses})).await?;
+                Ok($crate::commerce::Receipt {
+                    id,
+                    clinic_id,
+                    number,
+                    contract_id: new.contract_id,
+                    payment_id: new.payment_id,
+                    lines: new.lines.clone(),
+                    tax: new.tax.clone(),
+                    total: new.total,
+                    reissue_of: new.reissue_of,
+                    reverses: new.reverses,
+                    issued_at: now,
+                    issued_by: actor.user_id,
+                })
+            }
+
             /// Writes a payment (positive: received, negative: refunded)
             /// with its audit entry.
             async fn insert_payment(
@@ -974,10 +1050,36 @@ macro_rules! commerce_impl {
             ) -> $crate::Result<$crate::commerce::Payment> {
                 let mut tx = self.begin_write().await?;
                 Self::lock_writes(&mut tx).await?;
-                Self::contract_status_in(&mut tx, clinic_id, contract_id).await?;
+                Self::check_balance_in(&mut tx, clinic_id, contract_id, new.amount).await?;
                 let out = Self::insert_payment(&mut tx, actor, clinic_id, contract_id, new).await?;
                 tx.commit().await?;
                 Ok(out)
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn record_payment_with_receipt(
+                &self,
+                actor: &$crate::Actor,
+                clinic_id: uuid::Uuid,
+                contract_id: uuid::Uuid,
+                new: &$crate::commerce::NewPayment,
+                receipt: &$crate::commerce::NewReceipt,
+            ) -> $crate::Result<($crate::commerce::Payment, $crate::commerce::Receipt)> {
+                use $crate::StoreError::Conflict;
+                if receipt.total != new.amount || receipt.reissue_of.is_some() || receipt.reverses.is_some() {
+                    return Err(Conflict("receipt_total_mismatch"));
+                }
+                let mut tx = self.begin_write().await?;
+                Self::lock_writes(&mut tx).await?;
+                Self::check_balance_in(&mut tx, clinic_id, contract_id, new.amount).await?;
+                let payment = Self::insert_payment(&mut tx, actor, clinic_id, contract_id, new).await?;
+                let receipt = Self::insert_receipt(&mut tx, actor, clinic_id, &$crate::commerce::NewReceipt {
+                    contract_id: Some(contract_id),
+                    payment_id: Some(payment.id),
+                    ..receipt.clone()
+                }).await?;
+                tx.commit().await?;
+                Ok((payment, receipt))
             }
 
             #[tracing::instrument(skip_all)]
@@ -1015,8 +1117,6 @@ macro_rules! commerce_impl {
                 new: &$crate::commerce::NewReceipt,
             ) -> $crate::Result<$crate::commerce::Receipt> {
                 use $crate::StoreError::NotFound;
-                let id = uuid::Uuid::now_v7();
-                let now = $crate::Ts::now();
                 let mut tx = self.begin_write().await?;
                 Self::lock_writes(&mut tx).await?;
                 if let Some(contract_id) = new.contract_id {
@@ -1038,45 +1138,9 @@ macro_rules! commerce_impl {
                         return Err(NotFound);
                     }
                 }
-                let (last,): (Option<i64>,) = sqlx::query_as("SELECT MAX(number) FROM receipts WHERE clinic_id = $1")
-                    .bind(clinic_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let number = last.unwrap_or(0) + 1;
-                let res = sqlx::query("INSERT INTO receipts (id, clinic_id, number, contract_id, payment_id, lines, tax, total, reissue_of, reverses, issued_by, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
-                    .bind(id)
-                    .bind(clinic_id)
-                    .bind(number)
-                    .bind(new.contract_id)
-                    .bind(new.payment_id)
-                    .bind($crate::patient_imp::to_json(&new.lines)?)
-                    .bind(new.tax.to_string())
-                    .bind(new.total)
-                    .bind(new.reissue_of)
-                    .bind(new.reverses)
-                    .bind(actor.user_id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await;
-                $crate::imp::map_unique(res, "receipt_number_taken")?;
-                Self::append_audit(&mut tx, actor, Some(clinic_id), "receipt_issued", "receipt", Some(id.to_string()),
-                    serde_json::json!({"number": number, "contract_id": new.contract_id, "payment_id": new.payment_id,
-                        "total": new.total, "tax": new.tax, "reissue_of": new.reissue_of, "reverses": new.reverses})).await?;
+                let out = Self::insert_receipt(&mut tx, actor, clinic_id, new).await?;
                 tx.commit().await?;
-                Ok($crate::commerce::Receipt {
-                    id,
-                    clinic_id,
-                    number,
-                    contract_id: new.contract_id,
-                    payment_id: new.payment_id,
-                    lines: new.lines.clone(),
-                    tax: new.tax.clone(),
-                    total: new.total,
-                    reissue_of: new.reissue_of,
-                    reverses: new.reverses,
-                    issued_at: now,
-                    issued_by: actor.user_id,
-                })
+                Ok(out)
             }
 
             #[tracing::instrument(skip_all)]

@@ -89,3 +89,44 @@ async fn a_monthly_plan_bought_for_six_months_is_covered() {
         json!({"code": "period_not_above_one_month", "months": 1})
     );
 }
+
+/// Error 6: two payments of the whole balance sent at once: exactly one
+/// succeeds with its receipt; the other is refused (`payment_above_balance`
+/// on `amount`) and leaves neither a payment nor a receipt.
+#[tokio::test]
+async fn two_concurrent_payments_of_the_whole_balance_one_succeeds() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let admin = Api::new(&app, "admin").await;
+    let co = &s.coordinator;
+    let (_, pkg) = admin
+        .post(
+            "/api/v1/price-items",
+            item("CM-IV-5", "package", 5, Some(6), "220000"),
+        )
+        .await;
+    let k = sell(co, &s.hanako, &pkg["id"], 1, "beauty").await;
+    let id = k["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/contracts/{id}/payments");
+    for round in 0..3 {
+        let body = json!({"amount": "220000", "method": "card"});
+        let (a, b) = tokio::join!(co.post(&path, body.clone()), co.post(&path, body));
+        let mut statuses = [a.0, b.0];
+        statuses.sort_unstable();
+        let expected = if round == 0 { [201, 422] } else { [422, 422] };
+        assert_eq!(statuses, expected, "{} {}", a.1, b.1);
+        for (st, v) in [a, b] {
+            if st == 422 {
+                assert_eq!(v["errors"][0]["field"], "amount", "{v}");
+                assert_eq!(v["errors"][0]["code"], "payment_above_balance", "{v}");
+            }
+        }
+    }
+    let (_, k) = co.get(&format!("/api/v1/contracts/{id}")).await;
+    assert_eq!(
+        (k["paid"].as_i64(), k["balance"].as_i64()),
+        (Some(220_000), Some(0))
+    );
+    let (_, receipts) = co.get(&format!("/api/v1/contracts/{id}/receipts")).await;
+    assert_eq!(receipts.as_array().unwrap().len(), 1, "{receipts}");
+}

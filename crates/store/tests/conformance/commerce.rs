@@ -1027,3 +1027,92 @@ async fn clinic_profiles_are_versions(store: DynStore, url: &str) {
     );
 }
 both_with_url!(clinic_profiles_are_versions);
+
+/// Issue 16, error 6: the balance is checked inside the payment's
+/// transaction, and a payment and its receipt are one transaction. Two
+/// concurrent payments of the whole balance (¥550,000 each on a ¥550,000
+/// contract): exactly one succeeds, with its receipt; the other is refused
+/// with `payment_above_balance` and leaves neither a payment nor a receipt.
+async fn concurrent_payments_of_the_whole_balance_one_succeeds(store: DynStore) {
+    let (s, five) = shop(&store, "ginza").await;
+    let c = store
+        .create_contract(&s.qa, s.clinic, &new_contract(s.patient, None, &five))
+        .await
+        .unwrap();
+    for round in 0..3 {
+        let mut tasks = Vec::new();
+        for _ in 0..2 {
+            let store = store.clone();
+            let qa = s.qa.clone();
+            let clinic = s.clinic;
+            tasks.push(tokio::spawn(async move {
+                store
+                    .record_payment_with_receipt(
+                        &qa,
+                        clinic,
+                        c.id,
+                        &payment(550_000, "2026-12-01T02:00:00Z"),
+                        &receipt(None, 550_000),
+                    )
+                    .await
+            }));
+        }
+        let mut done = Vec::new();
+        for t in tasks {
+            done.push(t.await.unwrap());
+        }
+        let ok: Vec<_> = done.iter().filter_map(|r| r.as_ref().ok()).collect();
+        let refused = done
+            .iter()
+            .filter(|r| matches!(r, Err(StoreError::Conflict("payment_above_balance"))))
+            .count();
+        if round == 0 {
+            assert_eq!((ok.len(), refused), (1, 1), "{done:?}");
+            let (p, r) = ok[0];
+            assert_eq!(
+                (r.payment_id, r.contract_id, r.total, r.number),
+                (Some(p.id), Some(c.id), 550_000, 1)
+            );
+        } else {
+            // Paid in full: every further payment is refused.
+            assert_eq!((ok.len(), refused), (0, 2), "{done:?}");
+        }
+    }
+    let after = store.contract(s.clinic, c.id).await.unwrap().unwrap();
+    assert_eq!(after.paid, 550_000);
+    assert_eq!(store.payments(s.clinic, c.id).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .receipts_of_contract(s.clinic, c.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // The plain payment checks the balance inside its transaction too.
+    assert!(matches!(
+        store
+            .record_payment(&s.qa, s.clinic, c.id, &payment(1, "2026-12-02T02:00:00Z"))
+            .await,
+        Err(StoreError::Conflict("payment_above_balance"))
+    ));
+    // A receipt that does not match its payment is refused, nothing kept.
+    let other = store
+        .create_contract(&s.qa, s.clinic, &new_contract(s.patient, None, &five))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .record_payment_with_receipt(
+                &s.qa,
+                s.clinic,
+                other.id,
+                &payment(1_000, "2026-12-01T02:00:00Z"),
+                &receipt(None, 999),
+            )
+            .await,
+        Err(StoreError::Conflict("receipt_total_mismatch"))
+    ));
+    assert!(store.payments(s.clinic, other.id).await.unwrap().is_empty());
+}
+both!(concurrent_payments_of_the_whole_balance_one_succeeds);
