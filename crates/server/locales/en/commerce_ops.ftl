@@ -53,3 +53,4 @@ err-price_item_discount_sessions = A discount has no sessions (0).
 err-contract_discount_quantity = A discount applies once (quantity 1).
 err-contract_sessions_required = A contract needs at least one item with sessions (a discount alone is not a contract).
 err-contract_discount_too_large = The discounts are larger than the items: the total must stay above zero.
+err-receipt_total_mismatch = A payment's receipt must be for the amount paid, and neither a reissue nor a reversal.

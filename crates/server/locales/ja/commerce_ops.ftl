@@ -53,3 +53,4 @@ err-price_item_discount_sessions = 値引きには回数がありません（0�
 err-contract_discount_quantity = 値引きは1回だけ適用します（数量1）。
 err-contract_sessions_required = 回数のある項目が1つ以上必要です（値引きだけでは契約になりません）。
 err-contract_discount_too_large = 値引きが項目の合計を超えています。総額は0円より多くなければなりません。
+err-receipt_total_mismatch = 入金の領収書は入金額と同じ金額で、再発行や取消伝票ではないものにしてください。
