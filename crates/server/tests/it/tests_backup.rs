@@ -41,6 +41,9 @@ async fn the_admin_page_shows_the_last_backup_and_warns_when_there_is_none() {
     cfg.database_url = app.store_url();
     let schedule = BackupSchedule::from_config(&cfg).unwrap().unwrap();
     assert!(backup_job::run_once(&schedule, &cfg.database_url).await);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "a new backup directory is the owner's only");
     let generations = jousei_store::backup::generations(&dir).unwrap();
     assert_eq!(generations.len(), 1);
     let m = jousei_store::backup::read_manifest(&generations[0].path, None).unwrap();

@@ -982,8 +982,8 @@ pub fn prune_generations(dir: &Path, keep: &retention::Keep) -> Result<Vec<PathB
     Ok(gone)
 }
 
-/// Writes a new generation of the database at `url` into `dir` (created if
-/// missing), then prunes by `keep`. Returns the backup and the pruned paths.
+/// Writes a new generation of the database at `url` into `dir` (created,
+/// mode 0700, if missing), then prunes by `keep`. Returns the backup and the pruned paths.
 pub async fn write_generation(
     url: &str,
     dir: &Path,
@@ -991,7 +991,12 @@ pub async fn write_generation(
     keep: &retention::Keep,
     progress: &mut (dyn FnMut(Progress<'_>) + Send),
 ) -> Result<(BackupSummary, Vec<PathBuf>), BackupError> {
-    std::fs::create_dir_all(dir).map_err(|e| BackupError::io(dir, &e))?;
+    if !dir.exists() {
+        // A new backup directory is the owner's only, like its archives.
+        std::fs::create_dir_all(dir).map_err(|e| BackupError::io(dir, &e))?;
+        std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .map_err(|e| BackupError::io(dir, &e))?;
+    }
     let name = retention::generation_name(jiff::Timestamp::now(), key.is_some());
     let summary = backup(url, &dir.join(name), key, progress).await?;
     let pruned = prune_generations(dir, keep)?;
