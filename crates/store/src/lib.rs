@@ -32,6 +32,8 @@ pub mod sqlite;
 pub mod supply;
 mod supply_imp;
 pub mod testsupport;
+pub mod throttle;
+mod throttle_imp;
 mod ts;
 pub mod verify;
 
@@ -223,6 +225,7 @@ pub trait Store:
     + care::CareStore
     + safety::SafetyStore
     + commerce::CommerceStore
+    + throttle::ThrottleStore
     + Send
     + Sync
     + 'static

@@ -16,6 +16,7 @@ use crate::patient_imp::patient_impl;
 use crate::plan_imp::plan_impl;
 use crate::safety_imp::safety_impl;
 use crate::supply_imp::supply_impl;
+use crate::throttle_imp::throttle_impl;
 use crate::{Backend, Result};
 
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -66,3 +67,4 @@ plan_impl!(SqliteStore, Sqlite);
 care_impl!(SqliteStore, Sqlite);
 safety_impl!(SqliteStore, Sqlite);
 commerce_impl!(SqliteStore, Sqlite);
+throttle_impl!(SqliteStore, Sqlite);

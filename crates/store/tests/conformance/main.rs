@@ -114,6 +114,7 @@ mod patients;
 mod plans;
 mod safety;
 mod supply;
+mod throttle;
 
 fn sys() -> Actor {
     Actor::system("test")
