@@ -248,7 +248,14 @@ impl Seeder<'_> {
             .await
             .map_err(api("document"))?;
             self.store
-                .hand_over_document(&self.actor(), self.clinic, doc.id, "paper", received_on)
+                .hand_over_document(
+                    &self.actor(),
+                    self.clinic,
+                    doc.id,
+                    "paper",
+                    received_on,
+                    self.coordinator.user.id,
+                )
                 .await?;
         }
         Ok(())

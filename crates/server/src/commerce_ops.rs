@@ -1199,6 +1199,9 @@ pub struct HandoverIn {
     /// For `electronic`: the patient consented beforehand to receiving it
     /// electronically (required).
     pub electronic_consent: bool,
+    /// The member of the clinic's staff who handed it over (a user id);
+    /// the person recording the handover when left out.
+    pub handed_by: Option<String>,
 }
 
 pub async fn hand_over(
@@ -1219,23 +1222,57 @@ pub async fn hand_over(
         )),
         _ => errs.push(FieldError::new("method", "handover_method_invalid")),
     }
+    let doc = state
+        .store
+        .contract_document(p.clinic.id, document_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let c = contract_of(state, p, doc.contract_id).await?;
+    let tz = crate::plan_ops::clinic_tz(p);
+    // Not before the contract was concluded (the contract document; the
+    // summary is handed over before it) or the document made, not after
+    // today: a backdated day would end the cooling-off before it began.
     let received = input.received_on.trim().parse::<Date>().ok();
     match received {
         None => errs.push(FieldError::new("received_on", "date_invalid")),
-        Some(d) if d > clinic_today(p) => {
-            errs.push(FieldError::new(
-                "received_on",
-                "contract_received_in_future",
-            ));
+        Some(d) => {
+            let concluded =
+                (doc.kind == "contract").then(|| crate::plan_ops::local_date(c.made_at, &tz));
+            let made = crate::plan_ops::local_date(doc.made_at, &tz);
+            if let Err(e) = cooling_off::check_received(d, concluded, made, clinic_today(p)) {
+                errs.push(e);
+            }
         }
-        _ => {}
     }
-    let Some(received) = received.filter(|_| errs.is_empty()) else {
+    let staff_id = match opt(&input.handed_by) {
+        None => Some(p.user.id),
+        Some(raw) => {
+            let staff = state.store.users_in_clinic(p.clinic.id).await?;
+            let found = Uuid::parse_str(raw)
+                .ok()
+                .filter(|id| staff.iter().any(|(u, _)| u.id == *id && u.active));
+            if found.is_none() {
+                errs.push(FieldError::new("handed_by", "contract_handed_by_unknown"));
+            }
+            found
+        }
+    };
+    let (Some(received), Some(staff_id)) = (received, staff_id) else {
         return Err(ApiError::fields(errs));
     };
+    if !errs.is_empty() {
+        return Err(ApiError::fields(errs));
+    }
     Ok(state
         .store
-        .hand_over_document(&p.actor(), p.clinic.id, document_id, method, received)
+        .hand_over_document(
+            &p.actor(),
+            p.clinic.id,
+            document_id,
+            method,
+            received,
+            staff_id,
+        )
         .await?)
 }
 

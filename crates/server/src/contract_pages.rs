@@ -555,6 +555,8 @@ struct ContractPage<'a> {
     cooling: String,
     cooling_class: &'static str,
     docs: Vec<DocRow>,
+    /// (user id, name): who may be named as having handed a document over.
+    staff: Vec<(Uuid, String)>,
     missing_kinds: Vec<(String, String)>,
     payments: Vec<(String, String, String)>,
     receipts: Vec<(i64, Uuid, String, String, String)>,
@@ -634,6 +636,22 @@ async fn contract_with(
         .map(|cv| cv.reasons.iter().map(|r| r.text(l.locale)).collect())
         .unwrap_or_default();
     let (cooling, cooling_class) = cooling_label(&l, &v.cooling_off);
+    // Who may be named as having handed a document over: the clinic's
+    // active staff, the person recording first.
+    let mut staff: Vec<(Uuid, String)> = state
+        .store
+        .users_in_clinic(p.clinic.id)
+        .await?
+        .into_iter()
+        .filter(|(u, _)| u.active)
+        .map(|(u, _)| (u.id, u.display_name))
+        .collect();
+    staff.sort_by_key(|(id, _)| *id != p.user.id);
+    let staff_name = |id: Option<Uuid>| {
+        id.and_then(|id| staff.iter().find(|(s, _)| *s == id))
+            .map(|(_, n)| format!(" · {} {n}", l.t("field-handed_by")))
+            .unwrap_or_default()
+    };
     let docs: Vec<DocRow> = c
         .documents
         .iter()
@@ -643,12 +661,13 @@ async fn contract_with(
             made: local_time(d.made_at.0, zone),
             handed: d.received_on.map(|r| {
                 format!(
-                    "{} ({})",
+                    "{} ({}){}",
                     format_date(r, l.locale),
                     l.t(&format!(
                         "con-handover-{}",
                         d.handed_over_by.clone().unwrap_or_default()
-                    ))
+                    )),
+                    staff_name(d.handed_over_staff_id)
                 )
             }),
         })
@@ -740,6 +759,7 @@ async fn contract_with(
         cooling,
         cooling_class,
         docs,
+        staff,
         missing_kinds,
         payments,
         receipts,
@@ -822,6 +842,7 @@ async fn handover_submit(
         method: f.get("method"),
         received_on: f.get("received_on"),
         electronic_consent: f.get("electronic_consent") == "1",
+        handed_by: Some(f.get("handed_by")),
     };
     match ops::hand_over(&state, &p, did, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/contracts/{id}?done=handover")).into_response()),

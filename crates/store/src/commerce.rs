@@ -108,6 +108,9 @@ pub struct ContractDocument {
     pub received_on: Option<Date>,
     #[serde(serialize_with = "crate::ser_opt_ts")]
     pub handed_over_at: Option<Ts>,
+    /// The member of staff who handed it over (none for handovers recorded
+    /// before this was kept).
+    pub handed_over_staff_id: Option<Uuid>,
 }
 
 /// A contract as recorded, with what is derived from the records.
@@ -304,8 +307,17 @@ pub trait CommerceStore: Send + Sync {
         clinic_id: Uuid,
         document_id: Uuid,
     ) -> Result<Option<Vec<u8>>>;
-    /// Records the handover (`paper` or `electronic`) and the day received,
-    /// once (`contract_document_handed_over`).
+    /// A kept document (without its bytes).
+    async fn contract_document(
+        &self,
+        clinic_id: Uuid,
+        document_id: Uuid,
+    ) -> Result<Option<ContractDocument>>;
+    /// Records the handover (`paper` or `electronic`), the day received and
+    /// the member of the clinic's staff who handed it over
+    /// (`contract_handed_by_unknown` otherwise), once
+    /// (`contract_document_handed_over`). The day is checked by the caller
+    /// (`cooling_off::check_received`).
     async fn hand_over_document(
         &self,
         actor: &Actor,
@@ -313,6 +325,7 @@ pub trait CommerceStore: Send + Sync {
         document_id: Uuid,
         by: &str,
         received_on: Date,
+        staff_id: Uuid,
     ) -> Result<ContractDocument>;
     /// Cancels an active contract (`contract_not_active` otherwise) with the
     /// notice day and the quote as executed; the refund, when positive, is

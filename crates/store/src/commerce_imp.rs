@@ -65,7 +65,7 @@ pub(crate) const CONTRACT_SELECT: &str = "SELECT c.id, c.clinic_id, c.patient_id
 pub(crate) const LINE_SELECT: &str = "SELECT l.contract_id, l.ordinal, l.price_item_id, l.price_item_version, l.name_ja, l.quantity, l.unit_price, l.tax_rate, l.sessions FROM contract_lines l JOIN contracts c ON c.id = l.contract_id";
 
 /// A document without its bytes.
-pub(crate) const DOCUMENT_SELECT: &str = "SELECT d.id, d.contract_id, d.kind, d.sha256, d.made_at, d.handed_over_by, d.received_on, d.handed_over_at FROM contract_documents d JOIN contracts c ON c.id = d.contract_id";
+pub(crate) const DOCUMENT_SELECT: &str = "SELECT d.id, d.contract_id, d.kind, d.sha256, d.made_at, d.handed_over_by, d.received_on, d.handed_over_at, d.handed_over_staff_id FROM contract_documents d JOIN contracts c ON c.id = d.contract_id";
 
 /// Sessions used per contract (see the module documentation).
 pub(crate) const USED_SELECT: &str = "SELECT c.id, COUNT(a.id) FROM contracts c JOIN administrations a ON a.clinic_id = c.clinic_id AND a.plan_id = c.plan_id AND a.status = 'recorded' AND a.started_at >= c.starts_at";
@@ -181,6 +181,7 @@ pub(crate) struct DocumentRow {
     pub handed_over_by: Option<String>,
     pub received_on: Option<jiff_sqlx::Date>,
     pub handed_over_at: Option<Ts>,
+    pub handed_over_staff_id: Option<Uuid>,
 }
 
 impl From<DocumentRow> for ContractDocument {
@@ -194,6 +195,7 @@ impl From<DocumentRow> for ContractDocument {
             handed_over_by: r.handed_over_by,
             received_on: r.received_on.map(|d| d.to_jiff()),
             handed_over_at: r.handed_over_at,
+            handed_over_staff_id: r.handed_over_staff_id,
         }
     }
 }
@@ -931,7 +933,14 @@ macro_rules! commerce_impl {
                     handed_over_by: None,
                     received_on: None,
                     handed_over_at: None,
+                    handed_over_staff_id: None,
                 })
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn contract_document(&self, clinic_id: uuid::Uuid, document_id: uuid::Uuid) -> $crate::Result<Option<$crate::commerce::ContractDocument>> {
+                let mut conn = self.pool.acquire().await?;
+                Self::contract_document_on(&mut *conn, clinic_id, document_id).await
             }
 
             #[tracing::instrument(skip_all)]
@@ -952,6 +961,7 @@ macro_rules! commerce_impl {
                 document_id: uuid::Uuid,
                 by: &str,
                 received_on: jiff::civil::Date,
+                staff_id: uuid::Uuid,
             ) -> $crate::Result<$crate::commerce::ContractDocument> {
                 use $crate::StoreError::{Conflict, NotFound};
                 if !$crate::commerce_imp::HANDOVER_METHODS.contains(&by) {
@@ -964,12 +974,16 @@ macro_rules! commerce_impl {
                     return Err(Conflict("contract_document_handed_over"));
                 }
                 let now = $crate::Ts::now();
-                let n = sqlx::query("UPDATE contract_documents SET handed_over_by = $2, received_on = $3, handed_over_at = $4, handed_over_recorded_by = $5 WHERE id = $1 AND handed_over_at IS NULL")
+                if Self::count_in(&mut tx, "SELECT COUNT(*) FROM user_clinics WHERE clinic_id = $1 AND user_id = $2", clinic_id, staff_id).await? == 0 {
+                    return Err(Conflict("contract_handed_by_unknown"));
+                }
+                let n = sqlx::query("UPDATE contract_documents SET handed_over_by = $2, received_on = $3, handed_over_at = $4, handed_over_recorded_by = $5, handed_over_staff_id = $6 WHERE id = $1 AND handed_over_at IS NULL")
                     .bind(document_id)
                     .bind(by)
                     .bind(jiff_sqlx::Date::from(received_on))
                     .bind(now)
                     .bind(actor.user_id)
+                    .bind(staff_id)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
@@ -977,12 +991,13 @@ macro_rules! commerce_impl {
                     return Err(Conflict("contract_document_handed_over"));
                 }
                 Self::append_audit(&mut tx, actor, Some(clinic_id), "contract_document_handed_over", "contract", Some(doc.contract_id.to_string()),
-                    serde_json::json!({"document_id": document_id, "kind": doc.kind, "by": by, "received_on": received_on})).await?;
+                    serde_json::json!({"document_id": document_id, "kind": doc.kind, "by": by, "received_on": received_on, "staff_id": staff_id})).await?;
                 tx.commit().await?;
                 Ok($crate::commerce::ContractDocument {
                     handed_over_by: Some(by.to_string()),
                     received_on: Some(received_on),
                     handed_over_at: Some(now),
+                    handed_over_staff_id: Some(staff_id),
                     ..doc
                 })
             }

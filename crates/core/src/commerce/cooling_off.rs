@@ -14,6 +14,8 @@ use jiff::Span;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
+use crate::error::FieldError;
+
 /// How many days the cooling-off lasts, the day of receipt included.
 pub const COOLING_OFF_DAYS: i32 = 8;
 
@@ -30,6 +32,38 @@ pub fn last_day(received: Date) -> Date {
 /// not started.
 pub fn is_within(received: Option<Date>, notice: Date) -> bool {
     received.is_none_or(|r| notice <= last_day(r))
+}
+
+/// Checks the day a contract document is recorded as received, before it
+/// is kept (issue 16, error 3: a backdated receipt would end the
+/// cooling-off before it began). A document cannot be received:
+///
+/// - after `today` (`contract_received_in_future`);
+/// - before the contract was concluded, for the contract document
+///   (`concluded`: the day the contract was made;
+///   `contract_received_before_contract`). The summary (概要書面) is by law
+///   handed over before the contract, so it passes `None`;
+/// - before the document was made (`document_made`;
+///   `contract_received_before_document`).
+///
+/// Each refusal names the field `received_on`. Days are the clinic's
+/// local dates.
+pub fn check_received(
+    received: Date,
+    concluded: Option<Date>,
+    document_made: Date,
+    today: Date,
+) -> Result<(), FieldError> {
+    let code = if received > today {
+        "contract_received_in_future"
+    } else if concluded.is_some_and(|c| received < c) {
+        "contract_received_before_contract"
+    } else if received < document_made {
+        "contract_received_before_document"
+    } else {
+        return Ok(());
+    };
+    Err(FieldError::new("received_on", code))
 }
 
 /// Where a contract's cooling-off stands on a day.
@@ -136,6 +170,47 @@ mod tests {
         assert_eq!(
             serde_json::to_value(status(r, date(2026, 2, 5))).unwrap(),
             serde_json::json!({"state": "ended", "last_day": "2026-02-04"})
+        );
+    }
+
+    /// Contract concluded and its document made on 2026-02-10, today
+    /// 2026-02-12. Received on 2026-02-03 would put the cooling-off's last
+    /// day at 2026-02-03 + 7 = 2026-02-10: over on the day of the contract.
+    #[test]
+    fn a_backdated_or_future_receipt_is_refused() {
+        let (concluded, made, today) = (date(2026, 2, 10), date(2026, 2, 10), date(2026, 2, 12));
+        let err = |code| Err(FieldError::new("received_on", code));
+        assert_eq!(last_day(date(2026, 2, 3)), concluded);
+        assert_eq!(
+            check_received(date(2026, 2, 3), Some(concluded), made, today),
+            err("contract_received_before_contract")
+        );
+        assert_eq!(
+            check_received(date(2026, 2, 9), Some(concluded), made, today),
+            err("contract_received_before_contract")
+        );
+        assert_eq!(
+            check_received(date(2026, 2, 13), Some(concluded), made, today),
+            err("contract_received_in_future")
+        );
+        for ok in [date(2026, 2, 10), date(2026, 2, 11), date(2026, 2, 12)] {
+            assert_eq!(check_received(ok, Some(concluded), made, today), Ok(()));
+        }
+        // A document made two days after the contract cannot be received
+        // before it was made.
+        assert_eq!(
+            check_received(date(2026, 2, 11), Some(concluded), date(2026, 2, 12), today),
+            err("contract_received_before_document")
+        );
+        // The summary is handed over before the contract: only the day it
+        // was made and today bound it.
+        assert_eq!(
+            check_received(date(2026, 2, 8), None, date(2026, 2, 8), today),
+            Ok(())
+        );
+        assert_eq!(
+            check_received(date(2026, 2, 7), None, date(2026, 2, 8), today),
+            err("contract_received_before_document")
         );
     }
 

@@ -54,3 +54,7 @@ err-contract_discount_quantity = A discount applies once (quantity 1).
 err-contract_sessions_required = A contract needs at least one item with sessions (a discount alone is not a contract).
 err-contract_discount_too_large = The discounts are larger than the items: the total must stay above zero.
 err-receipt_total_mismatch = A payment's receipt must be for the amount paid, and neither a reissue nor a reversal.
+err-contract_received_before_contract = The contract document cannot have been received before the contract was concluded: give the day the patient actually received it.
+err-contract_received_before_document = The document cannot have been received before it was made: give the day the patient actually received it.
+err-contract_handed_by_unknown = Choose the member of this clinic's staff who handed the document over.
+field-handed_by = Handed over by

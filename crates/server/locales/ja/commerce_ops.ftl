@@ -54,3 +54,7 @@ err-contract_discount_quantity = 値引きは1回だけ適用します（数量1
 err-contract_sessions_required = 回数のある項目が1つ以上必要です（値引きだけでは契約になりません）。
 err-contract_discount_too_large = 値引きが項目の合計を超えています。総額は0円より多くなければなりません。
 err-receipt_total_mismatch = 入金の領収書は入金額と同じ金額で、再発行や取消伝票ではないものにしてください。
+err-contract_received_before_contract = 契約書面を契約締結日より前に受け取ることはできません。実際に受け取った日を入力してください。
+err-contract_received_before_document = 書面を作成日より前に受け取ることはできません。実際に受け取った日を入力してください。
+err-contract_handed_by_unknown = 書面を手渡したこのクリニックの職員を選んでください。
+field-handed_by = 交付者

@@ -5,7 +5,7 @@
 //! future appointments; two concurrent payments of the whole balance: one
 //! succeeds.
 
-use crate::tests_plans_api::{setup, today};
+use crate::tests_plans_api::{Setup, setup, today};
 use crate::tests_supply_api::Api;
 use crate::*;
 use serde_json::{Value, json};
@@ -42,6 +42,23 @@ pub(crate) async fn sell(
         .await;
     assert_eq!(st, 201, "{k}");
     k
+}
+
+/// The setup, an admin, and a ¥220,000 five-session package (6 months)
+/// sold to Hanako today for `purpose`: (setup, admin, contract id).
+pub(crate) async fn package_sold(app: &App, purpose: &str) -> (Setup, Api, String) {
+    let s = setup(app).await;
+    let admin = Api::new(app, "admin").await;
+    let (st, pkg) = admin
+        .post(
+            "/api/v1/price-items",
+            item("CM-IV-5", "package", 5, Some(6), "220000"),
+        )
+        .await;
+    assert_eq!(st, 201, "{pkg}");
+    let k = sell(&s.coordinator, &s.hanako, &pkg["id"], 1, purpose).await;
+    let id = k["id"].as_str().unwrap().to_string();
+    (s, admin, id)
 }
 
 /// Error 1: a monthly item bought for six months is a six-month
@@ -96,17 +113,8 @@ async fn a_monthly_plan_bought_for_six_months_is_covered() {
 #[tokio::test]
 async fn two_concurrent_payments_of_the_whole_balance_one_succeeds() {
     let app = spawn_app().await;
-    let s = setup(&app).await;
-    let admin = Api::new(&app, "admin").await;
+    let (s, _admin, id) = package_sold(&app, "beauty").await;
     let co = &s.coordinator;
-    let (_, pkg) = admin
-        .post(
-            "/api/v1/price-items",
-            item("CM-IV-5", "package", 5, Some(6), "220000"),
-        )
-        .await;
-    let k = sell(co, &s.hanako, &pkg["id"], 1, "beauty").await;
-    let id = k["id"].as_str().unwrap().to_string();
     let path = format!("/api/v1/contracts/{id}/payments");
     for round in 0..3 {
         let body = json!({"amount": "220000", "method": "card"});
@@ -129,4 +137,99 @@ async fn two_concurrent_payments_of_the_whole_balance_one_succeeds() {
     );
     let (_, receipts) = co.get(&format!("/api/v1/contracts/{id}/receipts")).await;
     assert_eq!(receipts.as_array().unwrap().len(), 1, "{receipts}");
+}
+
+/// The clinic's business profile (the documents print it).
+pub(crate) async fn profile(admin: &Api) {
+    let (st, p) = admin
+        .put(
+            "/api/v1/clinic/profile",
+            json!({"legal_name": "医療法人社団 銀座再生会", "address": "東京都中央区銀座1-2-3",
+                   "phone": "03-1234-5678", "representative": "理事長 佐藤 直子",
+                   "advance_payment_protection": "保全措置なし"}),
+        )
+        .await;
+    assert_eq!(st, 200, "{p}");
+}
+
+/// Error 3: the contract document cannot be "received" before the contract
+/// was concluded or the document made (today), nor after today; the refusal
+/// names the day and changes nothing. The handover records who handed it
+/// over: by default the person recording it, or a named member of the staff
+/// of the clinic (not of another clinic).
+#[tokio::test]
+async fn a_backdated_receipt_of_the_contract_document_is_refused() {
+    let app = spawn_app().await;
+    let (s, admin, id) = package_sold(&app, "beauty").await;
+    let co = &s.coordinator;
+    profile(&admin).await;
+    let (st, doc) = co
+        .post(
+            &format!("/api/v1/contracts/{id}/documents"),
+            json!({"kind": "contract"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{doc}");
+    let hand = format!(
+        "/api/v1/contract-documents/{}/handover",
+        doc["id"].as_str().unwrap()
+    );
+    let day = |n: i64| {
+        today()
+            .checked_add(jiff::Span::new().days(n))
+            .unwrap()
+            .to_string()
+    };
+
+    // The attack: received a week before the contract, so the cooling-off
+    // would already be over.
+    for (received, code) in [
+        (day(-7), "contract_received_before_contract"),
+        (day(-1), "contract_received_before_contract"),
+        (day(1), "contract_received_in_future"),
+    ] {
+        let (st, e) = co
+            .post(&hand, json!({"method": "paper", "received_on": received}))
+            .await;
+        assert_eq!(st, 422, "{received}: {e}");
+        assert_eq!(e["errors"][0]["field"], "received_on", "{e}");
+        assert_eq!(e["errors"][0]["code"], code, "{received}: {e}");
+        assert!(
+            e["errors"][0]["detail"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("Received on: "),
+            "{e}"
+        );
+    }
+    let (_, k) = co.get(&format!("/api/v1/contracts/{id}")).await;
+    assert_eq!(k["cooling_off"]["state"], "not_started", "nothing changed");
+    assert!(k["documents"][0]["received_on"].is_null(), "{k}");
+
+    // Who handed it over: not a user of another clinic.
+    let stranger = uuid::Uuid::now_v7().to_string();
+    let (st, e) = co
+        .post(
+            &hand,
+            json!({"method": "paper", "received_on": day(0), "handed_by": stranger}),
+        )
+        .await;
+    assert_eq!(st, 422, "{e}");
+    assert_eq!(e["errors"][0]["field"], "handed_by", "{e}");
+    assert_eq!(e["errors"][0]["code"], "contract_handed_by_unknown", "{e}");
+
+    // The day of the contract is accepted; the physician handed it over.
+    let (_, me) = s.physician.get("/api/v1/me").await;
+    let (st, d) = co
+        .post(
+            &hand,
+            json!({"method": "paper", "received_on": day(0), "handed_by": me["id"]}),
+        )
+        .await;
+    assert_eq!(st, 200, "{d}");
+    assert_eq!(d["handed_over_staff_id"], me["id"], "{d}");
+    assert_eq!(d["received_on"], day(0));
+    let (_, k) = co.get(&format!("/api/v1/contracts/{id}")).await;
+    assert_eq!(k["cooling_off"]["state"], "running", "{k}");
+    assert_eq!(k["documents"][0]["handed_over_staff_id"], me["id"], "{k}");
 }

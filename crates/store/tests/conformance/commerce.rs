@@ -400,25 +400,49 @@ async fn documents_are_kept_once_and_handed_over_once(store: DynStore) {
         None
     );
 
-    let handed = store
-        .hand_over_document(&s.qa, s.clinic, summary.id, "paper", date(2026, 12, 1))
+    // Who handed it over is one of the clinic's staff (not another
+    // clinic's), recorded once with the handover.
+    let hand = |(actor, clinic): (&Actor, Uuid), doc: Uuid, by: &'static str, day: i8, staff| {
+        let (store, actor) = (store.clone(), actor.clone());
+        async move {
+            store
+                .hand_over_document(&actor, clinic, doc, by, date(2026, 12, day), staff)
+                .await
+        }
+    };
+    let mine = (&s.qa, s.clinic);
+    assert!(matches!(
+        hand(mine, summary.id, "paper", 1, o.physician_id).await,
+        Err(StoreError::Conflict("contract_handed_by_unknown"))
+    ));
+    let kept = store.contract_document(s.clinic, summary.id).await.unwrap();
+    assert_eq!(kept.and_then(|d| d.received_on), None);
+    let handed = hand(mine, summary.id, "paper", 1, s.physician_id)
         .await
         .unwrap();
     assert_eq!(
         (handed.handed_over_by.as_deref(), handed.received_on),
         (Some("paper"), Some(date(2026, 12, 1)))
     );
+    assert_eq!(handed.handed_over_staff_id, Some(s.physician_id));
+    let kept = store.contract_document(s.clinic, summary.id).await.unwrap();
+    assert_eq!(kept, Some(handed.clone()));
+    let theirs = store.contract_document(o.clinic, summary.id).await.unwrap();
+    assert_eq!(theirs, None);
     assert!(handed.handed_over_at.is_some());
     assert!(matches!(
-        store
-            .hand_over_document(&s.qa, s.clinic, summary.id, "electronic", date(2026, 12, 2))
-            .await,
+        hand(mine, summary.id, "electronic", 2, s.physician_id).await,
         Err(StoreError::Conflict("contract_document_handed_over"))
     ));
     assert!(matches!(
-        store
-            .hand_over_document(&o.qa, o.clinic, contract_doc.id, "paper", date(2026, 12, 2))
-            .await,
+        hand(
+            (&o.qa, o.clinic),
+            contract_doc.id,
+            "paper",
+            2,
+            o.physician_id
+        )
+        .await,
         Err(StoreError::NotFound)
     ));
     let read = store.contract(s.clinic, c.id).await.unwrap().unwrap();
@@ -879,7 +903,14 @@ async fn commerce_records_refuse_rewrites(store: DynStore, url: &str) {
 
     // Once handed over, a document is frozen; once cancelled, a contract is.
     store
-        .hand_over_document(&s.qa, s.clinic, doc.id, "paper", date(2026, 12, 1))
+        .hand_over_document(
+            &s.qa,
+            s.clinic,
+            doc.id,
+            "paper",
+            date(2026, 12, 1),
+            s.physician_id,
+        )
         .await
         .unwrap();
     refused(format!(
