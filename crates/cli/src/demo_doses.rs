@@ -321,6 +321,7 @@ impl<'a> Chairside<'a> {
                     number: v.lot.lot_number.clone(),
                     state: v.lot.state,
                     expiry: v.lot.expiry,
+                    expiry_time: v.lot.expiry_time,
                     open_excursions: u32::try_from(open).unwrap_or(u32::MAX),
                     expires_soon_days: EXPIRES_SOON_DAYS,
                 },

@@ -14,7 +14,7 @@ mod care {
     use jousei_core::care::{
         AppointmentStatus, CareAppointment, CareConsent, CareFacts, CarePatient, CarePlan,
         CareScreening, CheckCode, CheckOutcome, Finding, IdentityCheck, Override, PlanComponent,
-        RefusalCode, ScannedVial, Severity, Subject, VialLot, VialProduct, check,
+        RefusalCode, ScannedVial, Severity, Subject, VialLot, VialProduct, check, lot_blocks,
     };
     use jousei_core::patient::consent::ConsentState;
     use jousei_core::patient::screening::{self, Decision, FindingCode, ScreeningFacts};
@@ -57,6 +57,7 @@ mod care {
                 number: lot.into(),
                 state: LotState::Released,
                 expiry: date(2027, 3, 31),
+                expiry_time: None,
                 open_excursions: 0,
                 expires_soon_days: 30,
             },
@@ -588,6 +589,39 @@ mod care {
             })
         );
         assert_eq!(missing[0].params["route"], "iv_drip");
+    }
+
+    /// A lot with an expiry time, 2026-12-07T10:00+09:00 ((7003) or ISBT 128
+    /// 005): usable at 09:59 JST, blocked from 10:00 JST (01:00Z), at the chair
+    /// as in the full check. A date-only lot is usable all that day.
+    #[test]
+    fn an_expiry_time_is_judged_at_that_minute_in_the_clinics_zone() {
+        let facts = |t: &str, time: Option<jiff::civil::Time>| {
+            let mut f = clear();
+            f.at = ts(t);
+            f.appointment.as_mut().unwrap().starts_at = ts("2026-12-07T00:00:00Z");
+            f.vials[0].lot.expiry = date(2026, 12, 7);
+            f.vials[0].lot.expiry_time = time;
+            f.vials[0].lot.expires_soon_days = 0;
+            f
+        };
+        let ten = Some(jiff::civil::time(10, 0, 0, 0));
+        let before = facts("2026-12-07T00:59:59Z", ten);
+        assert_eq!(codes(&check(&before)), []);
+        assert!(lot_blocks(&before.vials, before.at, &before.time_zone).is_empty());
+        let at_ten = facts("2026-12-07T01:00:00Z", ten);
+        let o = check(&at_ten);
+        assert_eq!(codes(&o), [CheckCode::LotExpired]);
+        assert_eq!(o.findings[0].params["expiry"], "2026-12-07 10:00");
+        assert!(o.may_proceed(&[]).is_err());
+        let blocks = lot_blocks(&at_ten.vials, at_ten.at, &at_ten.time_zone);
+        assert_eq!(blocks.len(), 1);
+        assert_eq!(blocks[0].code, CheckCode::LotExpired);
+        // Without a time the same lot is usable until the end of the day.
+        let date_only = facts("2026-12-07T14:59:59Z", None);
+        assert_eq!(codes(&check(&date_only)), []);
+        let next_day = facts("2026-12-07T15:00:00Z", None);
+        assert!(codes(&check(&next_day)).contains(&CheckCode::LotExpired));
     }
 
     /// Expiry 2026-12-01 in Asia/Tokyo: usable until 23:59:59 JST that day
@@ -1149,6 +1183,7 @@ mod care {
                             number: format!("L{lot}"),
                             state,
                             expiry: TODAY.checked_add(days(expiry)).unwrap(),
+                            expiry_time: None,
                             open_excursions: exc,
                             expires_soon_days: soon,
                         },

@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::auth::{Principal, verify_password_async};
+use crate::auth::Principal;
 use crate::error::{ApiError, SubError};
 use crate::i18n::I18n;
 use crate::patient_ops::note_read;
@@ -646,6 +646,7 @@ async fn vial_facts(
             number: v.lot.lot_number.clone(),
             state: v.lot.state,
             expiry: v.lot.expiry,
+            expiry_time: v.lot.expiry_time,
             open_excursions: u32::try_from(open).unwrap_or(u32::MAX),
             expires_soon_days: EXPIRES_SOON_DAYS,
         },
@@ -824,14 +825,18 @@ async fn override_physician(
         ApiError::new(StatusCode::FORBIDDEN, "override_physician_invalid")
             .with_field("physician_login")
     };
-    let Some(creds) = state.store.user_credentials(login).await? else {
-        let _ = verify_password_async(password.to_string(), crate::auth::dummy_hash().to_string())
-            .await;
+    let checked = crate::throttle::check_password(
+        state,
+        crate::throttle::Purpose::OverrideCosign,
+        login,
+        "physician_login",
+        password,
+        Some(p.clinic.id),
+    )
+    .await?;
+    let Some(creds) = checked else {
         return Err(refused());
     };
-    if !verify_password_async(password.to_string(), creds.password_hash.clone()).await {
-        return Err(refused());
-    }
     let grants = state.store.grants_of_user(creds.user.id).await?;
     let physician_here = creds.user.active
         && grants

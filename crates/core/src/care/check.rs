@@ -2,7 +2,7 @@
 //! cause, judged on its own, so a nurse sees every reason at once.
 
 use jiff::Timestamp;
-use jiff::civil::Date;
+use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
 
 use super::facts::{AppointmentStatus, CareFacts, IdentityCheck, ScannedVial};
@@ -11,7 +11,7 @@ use super::outcome::CheckOutcome;
 use crate::patient::consent::{ConsentState, is_same_day, treatment_allowed};
 use crate::patient::registry::parse_patient_number;
 use crate::patient::screening::Decision;
-use crate::supply::lot::{LotState, is_expired};
+use crate::supply::lot::{LotState, is_expired_at};
 use crate::supply::product::ProductKind;
 
 /// The largest difference, in tenths of a percent, between a blend
@@ -54,7 +54,11 @@ pub fn check(facts: &CareFacts) -> CheckOutcome {
     screening(&ctx, &mut out);
     plan(&ctx, &mut out);
     appointment(&ctx, &mut out);
-    lots(&facts.vials, ctx.today, &mut out);
+    lots(
+        &facts.vials,
+        facts.at.to_zoned(ctx.zone.clone()).datetime(),
+        &mut out,
+    );
     vials(&ctx, &mut out);
     products(&ctx, &mut out);
     blend(&ctx, &mut out);
@@ -307,7 +311,7 @@ fn lot_groups(vials: &[ScannedVial]) -> Vec<(&ScannedVial, Vec<&ScannedVial>)> {
 
 /// The blocks a scanned lot carries on its own, whatever else is known or
 /// missing (patient, route, location): not released, on hold, recalled,
-/// rejected, expired at `at` on the clinic's calendar, an unacknowledged
+/// rejected, expired at `at` on the clinic's local clock, an unacknowledged
 /// temperature excursion. The chair shows them as soon as a vial is
 /// scanned; they are the same findings [`check`] gives (stock, which
 /// depends on the chair's location, is left to the check).
@@ -316,7 +320,7 @@ pub fn lot_blocks(vials: &[ScannedVial], at: Timestamp, time_zone: &str) -> Vec<
         .or_else(|_| TimeZone::get("Asia/Tokyo"))
         .unwrap_or(TimeZone::UTC);
     let mut out = Vec::new();
-    lots(vials, at.to_zoned(zone).date(), &mut out);
+    lots(vials, at.to_zoned(zone).datetime(), &mut out);
     out.retain(|f| {
         matches!(
             f.code,
@@ -331,7 +335,9 @@ pub fn lot_blocks(vials: &[ScannedVial], at: Timestamp, time_zone: &str) -> Vec<
     out
 }
 
-fn lots(vials: &[ScannedVial], today: Date, out: &mut Vec<Finding>) {
+/// The lots' findings at `now`, the clinic's local date and time.
+fn lots(vials: &[ScannedVial], now: DateTime, out: &mut Vec<Finding>) {
+    let today = now.date();
     for (v, members) in lot_groups(vials) {
         let lot = &v.lot;
         let subject = Subject::Lot {
@@ -353,9 +359,17 @@ fn lots(vials: &[ScannedVial], today: Date, out: &mut Vec<Finding>) {
         if let Some(code) = state {
             out.push(finding(code));
         }
-        let expired = is_expired(lot.expiry, today);
+        let expired = is_expired_at(lot.expiry, lot.expiry_time, now);
         if expired {
-            out.push(finding(C::LotExpired).with("expiry", lot.expiry));
+            let expiry = match lot.expiry_time {
+                Some(t) => lot
+                    .expiry
+                    .to_datetime(t)
+                    .strftime("%Y-%m-%d %H:%M")
+                    .to_string(),
+                None => lot.expiry.to_string(),
+            };
+            out.push(finding(C::LotExpired).with("expiry", expiry));
         }
         if lot.open_excursions > 0 {
             out.push(finding(C::LotTemperatureExcursion).with("count", lot.open_excursions));

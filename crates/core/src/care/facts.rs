@@ -293,8 +293,13 @@ impl VialProduct {
 pub struct VialLot {
     pub number: String,
     pub state: LotState,
-    /// The (17) expiry date: usable until the end of that day, local time.
+    /// The expiry date: usable until the end of that day, local time, unless
+    /// `expiry_time` is given.
     pub expiry: Date,
+    /// The expiry time on that date ((7003), ISBT 128 005), local time: the
+    /// lot is expired from that minute. `None`: usable all the expiry day.
+    #[serde(default)]
+    pub expiry_time: Option<jiff::civil::Time>,
     /// Temperature excursions not yet acknowledged (each holds the lot).
     #[serde(default)]
     pub open_excursions: u32,

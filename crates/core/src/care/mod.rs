@@ -18,7 +18,9 @@
 //!
 //! Expiry is judged at the moment of administration on the clinic's local
 //! calendar: a lot whose expiry date is today is usable until the end of
-//! today, local time (expired iff the local date > the expiry date).
+//! today, local time (expired iff the local date > the expiry date); a lot
+//! with an expiry time ((7003), ISBT 128 005) is expired from that minute
+//! of its expiry date, local time.
 //!
 //! No I/O: the caller gathers the facts (and, when recording, checks them
 //! again in the same transaction that takes the vials out of stock).

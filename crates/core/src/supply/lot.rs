@@ -10,9 +10,11 @@
 //! quarantined / on_hold ──reject──▶ rejected (final)
 //! ```
 //! Expiry is not a state: it is judged at the moment of use, on the clinic's
-//! local calendar date (a lot whose expiry is today is usable all day).
+//! local calendar date (a lot whose expiry is today is usable all day), or,
+//! for a lot with an expiry time ((7003), ISBT 128 005), on the clinic's
+//! local clock (usable until the minute before that time).
 
-use jiff::civil::Date;
+use jiff::civil::{Date, DateTime, Time};
 use serde::{Deserialize, Serialize};
 
 use super::qc::CertificateGap;
@@ -48,6 +50,16 @@ impl LotState {
 /// Whether a lot is past its expiry on `today` (the clinic's local date).
 pub fn is_expired(expiry: Date, today: Date) -> bool {
     today > expiry
+}
+
+/// Whether a lot is expired at `now`, the clinic's local date and time: a lot with an expiry
+/// time is expired from that minute of its expiry date on; a lot with a date only is expired
+/// from the day after (see [`is_expired`]).
+pub fn is_expired_at(expiry: Date, expiry_time: Option<Time>, now: DateTime) -> bool {
+    match expiry_time {
+        Some(t) => now >= expiry.to_datetime(t),
+        None => is_expired(expiry, now.date()),
+    }
 }
 
 /// What a lot is, as people are shown it on `today` (the clinic's local date): its state, or
@@ -225,6 +237,20 @@ pub fn unavailability(state: LotState, expiry: Date, today: Date) -> Option<&'st
     }
 }
 
+/// [`unavailability`] at `now`, the clinic's local date and time, with the lot's expiry time
+/// (if it has one): a lot whose expiry time has passed is unavailable from that minute.
+pub fn unavailability_at(
+    state: LotState,
+    expiry: Date,
+    expiry_time: Option<Time>,
+    now: DateTime,
+) -> Option<&'static str> {
+    match unavailability(state, expiry, now.date()) {
+        None if is_expired_at(expiry, expiry_time, now) => Some("lot_expired"),
+        other => other,
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
@@ -291,6 +317,46 @@ mod tests {
                 "lot_expired",
                 "lot_temperature_excursion"
             ]
+        );
+    }
+
+    #[test]
+    fn an_expiry_time_is_judged_to_the_minute() {
+        // 2026-12-07T10:00+09:00: usable at 09:59 local, expired from 10:00.
+        let expiry = date(2026, 12, 7);
+        let at = |h, m| expiry.at(h, m, 0, 0);
+        let ten = Some(jiff::civil::time(10, 0, 0, 0));
+        assert!(!is_expired_at(expiry, ten, at(9, 59)));
+        assert!(!is_expired_at(
+            expiry,
+            ten,
+            expiry.at(9, 59, 59, 999_999_999)
+        ));
+        assert!(is_expired_at(expiry, ten, at(10, 0)));
+        assert!(is_expired_at(expiry, ten, date(2026, 12, 8).at(0, 0, 0, 0)));
+        assert_eq!(
+            unavailability_at(LotState::Released, expiry, ten, at(9, 59)),
+            None
+        );
+        assert_eq!(
+            unavailability_at(LotState::Released, expiry, ten, at(10, 0)),
+            Some("lot_expired")
+        );
+        // The lot's state comes first, as without a time.
+        assert_eq!(
+            unavailability_at(LotState::Recalled, expiry, ten, at(10, 0)),
+            Some("lot_recalled")
+        );
+        // A date-only lot is usable all its expiry day, blocked the next.
+        assert!(!is_expired_at(expiry, None, at(23, 59)));
+        assert!(is_expired_at(
+            expiry,
+            None,
+            date(2026, 12, 8).at(0, 0, 0, 0)
+        ));
+        assert_eq!(
+            unavailability_at(LotState::Released, expiry, None, at(23, 59)),
+            None
         );
     }
 

@@ -630,3 +630,82 @@ async fn the_blood_donation_notice_is_the_clinics_text_and_the_dose_records_its_
     assert_eq!(a["blood_donation_notice_version"], 1, "{a}");
     assert_eq!(a["blood_donation_notice"], text["en"], "{a}");
 }
+
+/// A lot received with an expiry time ((7003) or ISBT 128 005) is expired
+/// from that minute, not at the end of its day: a lot expiring today at
+/// 00:00 (Asia/Tokyo) is blocked at the chair all day, while the same date
+/// without a time is usable until midnight.
+#[tokio::test]
+async fn a_lot_whose_expiry_time_has_passed_is_blocked_at_the_chair() {
+    let app = spawn_app().await;
+    let c = chair(&app).await;
+    let (uc, _) = c.lot("uc");
+    let lid = Uuid::parse_str(&c.location).unwrap();
+    let receive = |number: &'static str, expiry_time| {
+        let app = &app;
+        let c = &c;
+        async move {
+            let lot = app
+                .store
+                .receive_lot(
+                    &Actor::system("test"),
+                    c.clinic,
+                    &NewLot {
+                        product_id: Uuid::parse_str(&c.s.products[0]).unwrap(),
+                        lot_number: number.into(),
+                        expiry: today(),
+                        expiry_time,
+                        location_id: lid,
+                        vials: 3,
+                        supplier_ref: None,
+                        scan_raw: None,
+                    },
+                )
+                .await
+                .unwrap();
+            decide(app, c.clinic, lot.id, LotAction::Release).await;
+            lot.id.to_string()
+        }
+    };
+    let timed = receive("DP-T0", Some(jiff::civil::time(0, 0, 0, 0))).await;
+    let date_only = receive("DP-D0", None).await;
+
+    let (st, v) = c
+        .nurse
+        .post("/api/v1/care/check", care(&c, &[(&timed, "5"), (&uc, "5")]))
+        .await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["blocked"], true, "{v}");
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "lot_expired")
+        .unwrap_or_else(|| panic!("no lot_expired in {v}"));
+    assert_eq!(f["params"]["expiry"], format!("{} 00:00", today()), "{f}");
+    assert!(f["message"].as_str().unwrap().contains("DP-T0"), "{f}");
+    let before = on_hand(&app, c.clinic, &timed).await;
+    let (st, e) = c
+        .nurse
+        .post(
+            "/api/v1/administrations",
+            json!({"care": care(&c, &[(&timed, "5"), (&uc, "5")]), "blood_donation_notice_given": true}),
+        )
+        .await;
+    assert_eq!((st, e["code"].as_str()), (409, Some("care_refused")), "{e}");
+    assert_eq!(on_hand(&app, c.clinic, &timed).await, before);
+
+    // The same date without a time: usable all day.
+    let (st, v) = c
+        .nurse
+        .post(
+            "/api/v1/care/check",
+            care(&c, &[(&date_only, "5"), (&uc, "5")]),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    assert!(
+        !finding_codes(&v).contains(&"lot_expired".to_string()),
+        "{v}"
+    );
+}
