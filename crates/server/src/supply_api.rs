@@ -363,7 +363,7 @@ async fn list_stock(
     p.require(Permission::SupplyRead)?;
     let lines = state.store.stock(p.clinic.id).await?;
     let products = state.store.products(p.clinic.id).await?;
-    let per_product = ops::stock_per_product(&products, &lines, ops::clinic_today(&p));
+    let per_product = ops::stock_per_product(&products, &lines, ops::clinic_now(&p));
     Ok(Json(StockOut { lines, per_product }))
 }
 

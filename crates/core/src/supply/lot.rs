@@ -73,6 +73,21 @@ pub fn shown_state(state: LotState, expiry: Date, today: Date) -> &'static str {
     }
 }
 
+/// [`shown_state`] at `now`, the clinic's local date and time, with the lot's expiry time (if
+/// it has one): `expired` from that minute.
+pub fn shown_state_at(
+    state: LotState,
+    expiry: Date,
+    expiry_time: Option<Time>,
+    now: DateTime,
+) -> &'static str {
+    if !state.is_final() && is_expired_at(expiry, expiry_time, now) {
+        "expired"
+    } else {
+        state.as_str()
+    }
+}
+
 /// What a transition needs to know about the lot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LotFacts {
@@ -357,6 +372,18 @@ mod tests {
         assert_eq!(
             unavailability_at(LotState::Released, expiry, None, at(23, 59)),
             None
+        );
+        assert_eq!(
+            shown_state_at(LotState::Released, expiry, ten, at(9, 59)),
+            "released"
+        );
+        assert_eq!(
+            shown_state_at(LotState::Released, expiry, ten, at(10, 0)),
+            "expired"
+        );
+        assert_eq!(
+            shown_state_at(LotState::Recalled, expiry, ten, at(10, 0)),
+            "recalled"
         );
     }
 

@@ -1,10 +1,10 @@
 //! Stock is an append-only ledger of movements; every count is derived from
 //! it. A movement never takes more vials from a place than are there.
 
-use jiff::civil::Date;
+use jiff::civil::{Date, DateTime, Time};
 use serde::{Deserialize, Serialize};
 
-use super::lot::{LotState, unavailability};
+use super::lot::{LotState, unavailability_at};
 use crate::code_enum;
 use crate::error::FieldError;
 
@@ -93,32 +93,45 @@ pub struct StockLine {
     pub location_id: uuid::Uuid,
     pub state: LotState,
     pub expiry: Date,
+    /// The expiry time on that date, local time, for a lot received with one
+    /// ((7003), ISBT 128 005): expired from that minute.
+    #[serde(default)]
+    pub expiry_time: Option<Time>,
     pub received_seq: i64,
     pub vials: i64,
 }
 
 impl StockLine {
-    /// Available to use today: released, not expired, vials on hand.
-    pub fn available(&self, today: Date) -> bool {
-        self.vials > 0 && unavailability(self.state, self.expiry, today).is_none()
+    /// Available to use at `now` (the clinic's local date and time): released, not expired,
+    /// vials on hand.
+    pub fn available(&self, now: DateTime) -> bool {
+        self.vials > 0
+            && unavailability_at(self.state, self.expiry, self.expiry_time, now).is_none()
     }
 }
 
-/// Available vials of the given lines (never quarantined, on-hold,
+/// Available vials of the given lines at `now` (never quarantined, on-hold,
 /// recalled, rejected or expired stock).
-pub fn available_vials(lines: &[StockLine], today: Date) -> i64 {
+pub fn available_vials(lines: &[StockLine], now: DateTime) -> i64 {
     lines
         .iter()
-        .filter(|l| l.available(today))
+        .filter(|l| l.available(now))
         .map(|l| l.vials)
         .sum()
 }
 
 /// First-expiry-first-out: the available lines to pick from, soonest expiry
 /// first, then the earliest received.
-pub fn fefo(lines: &[StockLine], today: Date) -> Vec<&StockLine> {
-    let mut v: Vec<&StockLine> = lines.iter().filter(|l| l.available(today)).collect();
-    v.sort_by_key(|l| (l.expiry, l.received_seq));
+pub fn fefo(lines: &[StockLine], now: DateTime) -> Vec<&StockLine> {
+    let mut v: Vec<&StockLine> = lines.iter().filter(|l| l.available(now)).collect();
+    v.sort_by_key(|l| {
+        (
+            l.expiry,
+            l.expiry_time.is_none(),
+            l.expiry_time,
+            l.received_seq,
+        )
+    });
     v
 }
 
@@ -190,13 +203,14 @@ mod tests {
 
     #[test]
     fn only_released_unexpired_stock_is_available_and_fefo_orders_it() {
-        let today = date(2026, 11, 22);
+        let today = date(2026, 11, 22).at(12, 0, 0, 0);
         let line = |state, expiry, seq, vials| StockLine {
             lot_id: uuid::Uuid::nil(),
             lot_number: format!("L{seq}"),
             location_id: uuid::Uuid::nil(),
             state,
             expiry,
+            expiry_time: None,
             received_seq: seq,
             vials,
         };
@@ -214,5 +228,36 @@ mod tests {
             .map(|l| l.lot_number.clone())
             .collect();
         assert_eq!(order, ["L2", "L1"]);
+    }
+
+    /// A lot expiring 2026-12-07T10:00 (local) is available at 09:59 and not
+    /// at 10:00; a date-only lot of the same day stays available all day.
+    /// FEFO puts the timed lot first (it expires before the end of the day).
+    #[test]
+    fn an_expiry_time_ends_availability_at_that_minute() {
+        let day = date(2026, 12, 7);
+        let line = |seq, expiry_time| StockLine {
+            lot_id: uuid::Uuid::nil(),
+            lot_number: format!("L{seq}"),
+            location_id: uuid::Uuid::nil(),
+            state: LotState::Released,
+            expiry: day,
+            expiry_time,
+            received_seq: seq,
+            vials: 2,
+        };
+        let lines = vec![line(1, None), line(2, Some(jiff::civil::time(10, 0, 0, 0)))];
+        let names = |now| {
+            fefo(&lines, now)
+                .iter()
+                .map(|l| l.lot_number.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(available_vials(&lines, day.at(9, 59, 0, 0)), 4);
+        assert_eq!(names(day.at(9, 59, 0, 0)), ["L2", "L1"]);
+        assert_eq!(available_vials(&lines, day.at(10, 0, 0, 0)), 2);
+        assert_eq!(names(day.at(10, 0, 0, 0)), ["L1"]);
+        assert_eq!(available_vials(&lines, day.at(23, 59, 59, 0)), 2);
+        assert_eq!(available_vials(&lines, date(2026, 12, 8).at(0, 0, 0, 0)), 0);
     }
 }

@@ -312,8 +312,17 @@ pub async fn lot_view(state: &AppState, p: &Principal, id: Uuid) -> Result<LotVi
         .filter(|s| s.lot.id == id)
         .collect();
     Ok(LotView {
-        unavailable: jousei_core::supply::lot::unavailability(lot.state, lot.expiry, today),
-        expired: jousei_core::supply::lot::is_expired(lot.expiry, today),
+        unavailable: jousei_core::supply::lot::unavailability_at(
+            lot.state,
+            lot.expiry,
+            lot.expiry_time,
+            super::clinic_now(p),
+        ),
+        expired: jousei_core::supply::lot::is_expired_at(
+            lot.expiry,
+            lot.expiry_time,
+            super::clinic_now(p),
+        ),
         certificates: state.store.certificates(p.clinic.id, id).await?,
         events: state.store.lot_events(p.clinic.id, id).await?,
         lot,

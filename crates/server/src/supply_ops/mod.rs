@@ -16,15 +16,21 @@ pub use lots::*;
 pub use products::*;
 pub use stock::*;
 
-/// The clinic's calendar date now (expiry is judged on it).
+/// The clinic's calendar date now.
 pub fn clinic_today(p: &Principal) -> Date {
+    clinic_now(p).date()
+}
+
+/// The clinic's local date and time now (expiry is judged on it: by date, or to the minute
+/// for a lot with an expiry time).
+pub fn clinic_now(p: &Principal) -> jiff::civil::DateTime {
     let now = jiff::Timestamp::now();
     match now.in_tz(&p.clinic.time_zone) {
-        Ok(z) => z.date(),
+        Ok(z) => z.datetime(),
         Err(_) => now
             .in_tz("Asia/Tokyo")
-            .map(|z| z.date())
-            .unwrap_or_else(|_| now.to_zoned(jiff::tz::TimeZone::UTC).date()),
+            .map(|z| z.datetime())
+            .unwrap_or_else(|_| now.to_zoned(jiff::tz::TimeZone::UTC).datetime()),
     }
 }
 

@@ -1,6 +1,6 @@
 //! Stock movements and the supply dashboard.
 
-use jiff::civil::Date;
+use jiff::civil::DateTime;
 use jousei_core::error::FieldError;
 use jousei_core::role::Permission;
 use jousei_core::supply::lot::LotState;
@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
 
-use super::{clinic_today, opt};
+use super::{clinic_now, opt};
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
@@ -123,7 +123,7 @@ pub struct ProductStock {
 pub fn stock_per_product(
     products: &[Product],
     stock: &[StockRow],
-    today: Date,
+    now: DateTime,
 ) -> Vec<ProductStock> {
     products
         .iter()
@@ -132,8 +132,13 @@ pub fn stock_per_product(
             let available: i64 = lines
                 .iter()
                 .filter(|s| {
-                    jousei_core::supply::lot::unavailability(s.lot.state, s.lot.expiry, today)
-                        .is_none()
+                    jousei_core::supply::lot::unavailability_at(
+                        s.lot.state,
+                        s.lot.expiry,
+                        s.lot.expiry_time,
+                        now,
+                    )
+                    .is_none()
                 })
                 .map(|s| s.vials)
                 .sum();
@@ -159,15 +164,19 @@ pub struct ExpiredStock {
     pub vials: i64,
 }
 
-/// Vials on hand of lots past their expiry on `today` that are not recalled or rejected,
+/// Vials on hand of lots past their expiry at `now` (local) that are not recalled or rejected,
 /// soonest expiry first (the ledger's order).
-pub fn expired_stock(stock: &[StockRow], today: Date) -> Vec<ExpiredStock> {
+pub fn expired_stock(stock: &[StockRow], now: DateTime) -> Vec<ExpiredStock> {
     stock
         .iter()
         .filter(|s| {
             s.vials > 0
-                && jousei_core::supply::lot::shown_state(s.lot.state, s.lot.expiry, today)
-                    == "expired"
+                && jousei_core::supply::lot::shown_state_at(
+                    s.lot.state,
+                    s.lot.expiry,
+                    s.lot.expiry_time,
+                    now,
+                ) == "expired"
         })
         .map(|s| ExpiredStock {
             lot: s.lot.clone(),
@@ -191,7 +200,7 @@ pub struct Dashboard {
     pub quarantined: Vec<Lot>,
     #[schema(value_type = Vec<Object>)]
     pub open_excursions: Vec<Excursion>,
-    /// Stock past its expiry on the clinic's today, per lot and location (soonest expiry
+    /// Stock past its expiry now (by date, or to the minute for a lot with an expiry time), per lot and location (soonest expiry
     /// first): never available, to be destroyed (a `destroy` movement with a witness).
     /// Recalled and rejected lots are followed through their own lists.
     pub expired_stock: Vec<ExpiredStock>,
@@ -200,7 +209,8 @@ pub struct Dashboard {
 
 pub async fn dashboard(state: &AppState, p: &Principal, days: i64) -> Result<Dashboard, ApiError> {
     p.require(Permission::SupplyRead)?;
-    let today = clinic_today(p);
+    let now = clinic_now(p);
+    let today = now.date();
     let horizon = today
         .checked_add(jiff::Span::new().days(days.clamp(1, 365)))
         .unwrap_or(today);
@@ -212,7 +222,7 @@ pub async fn dashboard(state: &AppState, p: &Principal, days: i64) -> Result<Das
         .iter()
         .filter(|l| {
             l.state == LotState::Released
-                && l.expiry >= today
+                && !jousei_core::supply::lot::is_expired_at(l.expiry, l.expiry_time, now)
                 && l.expiry <= horizon
                 && in_stock(l.id)
         })
@@ -234,7 +244,7 @@ pub async fn dashboard(state: &AppState, p: &Principal, days: i64) -> Result<Das
             .cloned()
             .collect(),
         open_excursions: state.store.excursions(p.clinic.id, true).await?,
-        expired_stock: expired_stock(&stock, today),
-        stock: stock_per_product(&products, &stock, today),
+        expired_stock: expired_stock(&stock, now),
+        stock: stock_per_product(&products, &stock, now),
     })
 }

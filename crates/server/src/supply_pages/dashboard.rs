@@ -113,11 +113,11 @@ pub(crate) async fn dashboard(
         .clamp(1, 365);
     let d = ops::dashboard(&state, &p, days).await?;
     let l = Layout::new(&state, &ctx, "sui-dashboard-title", "/supply");
-    let today = ops::clinic_today(&p);
+    let now = ops::clinic_now(&p);
     let zone = p.clinic.time_zone.clone();
     let rows = |v: &[Lot]| {
         v.iter()
-            .map(|x| lot_row(&l, x, today, &zone))
+            .map(|x| lot_row(&l, x, now, &zone))
             .collect::<Vec<_>>()
     };
     let excursions = d
@@ -164,7 +164,7 @@ pub(crate) async fn dashboard(
             .expired_stock
             .iter()
             .map(|e| ExpiredRow {
-                lot: lot_row(&l, &e.lot, today, &zone),
+                lot: lot_row(&l, &e.lot, now, &zone),
                 location: e.location_code.clone(),
                 vials: e.vials,
             })

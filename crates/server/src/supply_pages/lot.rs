@@ -135,7 +135,7 @@ pub(crate) async fn lot_with(
     let view = ops::lot_view(state, p, id).await?;
     let mut l = Layout::new(state, ctx, "sui-lot-title", "/supply/lots");
     l.flash = done_flash(&l, done);
-    let today = ops::clinic_today(p);
+    let now = ops::clinic_now(p);
     let zone = p.clinic.time_zone.clone();
     let i18n = &state.i18n;
     // The latest result of each test counts (as for the release decision).
@@ -325,7 +325,7 @@ pub(crate) async fn lot_with(
         .map(|c| message(i18n, ctx.locale, c, &[]))
         .unwrap_or_default();
     let page = LotPage {
-        lot: lot_row(&l, &view.lot, today, &zone),
+        lot: lot_row(&l, &view.lot, now, &zone),
         product_name: format!("{} {}", view.product.code, view.product.name),
         product_version: view.lot.product_version,
         unavailable,

@@ -30,7 +30,7 @@ pub(crate) async fn lots_page(
     p.require(Permission::SupplyRead)?;
     let l = Layout::new(&state, &ctx, "sui-lots-title", "/supply/lots");
     let wanted = q.state.as_deref().and_then(LotState::parse);
-    let today = ops::clinic_today(&p);
+    let now = ops::clinic_now(&p);
     let zone = p.clinic.time_zone.clone();
     let lots = state
         .store
@@ -38,7 +38,7 @@ pub(crate) async fn lots_page(
         .await?
         .iter()
         .filter(|x| wanted.is_none_or(|w| x.state == w))
-        .map(|x| lot_row(&l, x, today, &zone))
+        .map(|x| lot_row(&l, x, now, &zone))
         .collect();
     let mut filters = vec![StateFilter {
         value: "",

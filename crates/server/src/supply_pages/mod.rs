@@ -15,11 +15,11 @@ use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use jiff::civil::Date;
+use jiff::civil::DateTime;
 use jousei_core::barcode::parse_scan;
 use jousei_core::locale::Locale;
 use jousei_core::role::Permission;
-use jousei_core::supply::lot::{LotAction, LotState, shown_state, unavailability};
+use jousei_core::supply::lot::{LotAction, LotState, shown_state_at, unavailability_at};
 use jousei_core::supply::product::{
     CellSource, DonorInfo, Factor, LegalRegime, ProductKind, Route,
 };
@@ -249,7 +249,8 @@ pub struct LotRow {
     pub received: String,
 }
 
-pub(crate) fn lot_row(l: &Layout<'_>, lot: &Lot, today: Date, zone: &str) -> LotRow {
+pub(crate) fn lot_row(l: &Layout<'_>, lot: &Lot, now: DateTime, zone: &str) -> LotRow {
+    let shown = shown_state_at(lot.state, lot.expiry, lot.expiry_time, now);
     LotRow {
         id: lot.id,
         lot_number: lot.lot_number.clone(),
@@ -259,12 +260,9 @@ pub(crate) fn lot_row(l: &Layout<'_>, lot: &Lot, today: Date, zone: &str) -> Lot
             Some(t) => format!("{} {}", lot.expiry, t.strftime("%H:%M")),
             None => lot.expiry.to_string(),
         },
-        expired: jousei_core::supply::lot::is_expired(lot.expiry, today),
-        state: shown_state(lot.state, lot.expiry, today),
-        state_label: l.t(&format!(
-            "state-{}",
-            shown_state(lot.state, lot.expiry, today)
-        )),
+        expired: jousei_core::supply::lot::is_expired_at(lot.expiry, lot.expiry_time, now),
+        state: shown,
+        state_label: l.t(&format!("state-{shown}")),
         received: local_time(lot.received_at.0, zone),
     }
 }

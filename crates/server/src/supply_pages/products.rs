@@ -517,14 +517,14 @@ pub(crate) async fn product_page(
             ),
         })
         .collect();
-    let today = ops::clinic_today(&p);
+    let now = ops::clinic_now(&p);
     let lots = state
         .store
         .lots(p.clinic.id)
         .await?
         .iter()
         .filter(|x| x.product_id == id)
-        .map(|x| lot_row(&l, x, today, &zone))
+        .map(|x| lot_row(&l, x, now, &zone))
         .collect();
     let spec = product
         .facts

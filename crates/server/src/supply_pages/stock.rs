@@ -39,12 +39,13 @@ pub(crate) async fn stock_page(
 ) -> Result<Response, ApiError> {
     p.require(Permission::SupplyRead)?;
     let l = Layout::new(&state, &ctx, "sui-stock-title", "/supply/stock");
-    let today = ops::clinic_today(&p);
+    let now = ops::clinic_now(&p);
     let rows = state.store.stock(p.clinic.id).await?;
     let products = state.store.products(p.clinic.id).await?;
     let locations = state.store.locations(p.clinic.id).await?;
     let view = |s: &StockRow| {
-        let why = unavailability(s.lot.state, s.lot.expiry, today);
+        let why = unavailability_at(s.lot.state, s.lot.expiry, s.lot.expiry_time, now);
+        let shown = shown_state_at(s.lot.state, s.lot.expiry, s.lot.expiry_time, now);
         StockView {
             lot_id: s.lot.id,
             lot_number: s.lot.lot_number.clone(),
@@ -53,20 +54,20 @@ pub(crate) async fn stock_page(
                 .find(|x| x.id == s.location_id)
                 .map(|x| format!("{} {}", x.code, x.name))
                 .unwrap_or_else(|| s.location_code.clone()),
-            expiry: s.lot.expiry.to_string(),
-            expired: jousei_core::supply::lot::is_expired(s.lot.expiry, today),
-            state: shown_state(s.lot.state, s.lot.expiry, today),
-            state_label: l.t(&format!(
-                "state-{}",
-                shown_state(s.lot.state, s.lot.expiry, today)
-            )),
+            expiry: match s.lot.expiry_time {
+                Some(t) => format!("{} {}", s.lot.expiry, t.strftime("%H:%M")),
+                None => s.lot.expiry.to_string(),
+            },
+            expired: jousei_core::supply::lot::is_expired_at(s.lot.expiry, s.lot.expiry_time, now),
+            state: shown,
+            state_label: l.t(&format!("state-{shown}")),
             vials: s.vials,
             why: why
                 .map(|c| message(&state.i18n, ctx.locale, c, &[]))
                 .unwrap_or_default(),
         }
     };
-    let per_product = ops::stock_per_product(&products, &rows, today);
+    let per_product = ops::stock_per_product(&products, &rows, now);
     let product_views = products
         .iter()
         .filter_map(|prod| {
@@ -85,11 +86,12 @@ pub(crate) async fn stock_page(
                     location_id: s.location_id,
                     state: s.lot.state,
                     expiry: s.lot.expiry,
+                    expiry_time: s.lot.expiry_time,
                     received_seq: s.lot.received_seq,
                     vials: s.vials,
                 })
                 .collect();
-            let order = fefo(&lines, today);
+            let order = fefo(&lines, now);
             let fefo_rows = order
                 .iter()
                 .filter_map(|line| {
@@ -100,7 +102,9 @@ pub(crate) async fn stock_page(
                 .collect();
             let held = mine
                 .iter()
-                .filter(|s| unavailability(s.lot.state, s.lot.expiry, today).is_some())
+                .filter(|s| {
+                    unavailability_at(s.lot.state, s.lot.expiry, s.lot.expiry_time, now).is_some()
+                })
                 .map(|s| view(s))
                 .collect();
             let totals = per_product.iter().find(|x| x.product_id == prod.id);
