@@ -74,6 +74,10 @@ pub enum ContractCmd {
         /// The day the contract was made (YYYY-MM-DD); checked against the other dates.
         #[arg(long, value_parser = parse_date)]
         contract_date: Option<Date>,
+        /// The Act does not cover the contract (see `coverage`): no cooling-off and no legal cap;
+        /// the clinic's terms below apply as shown at sale.
+        #[arg(long)]
+        not_covered: bool,
         /// The clinic's terms: the charge before the first session, if below ¥20,000.
         #[arg(long, value_parser = parse_yen)]
         terms_before_start_fee: Option<Yen>,
@@ -130,6 +134,7 @@ pub fn run(cmd: ContractCmd) -> anyhow::Result<ExitCode> {
             notice,
             paid,
             contract_date,
+            not_covered,
             terms_before_start_fee,
             terms_after_start_fee_cap,
             terms_after_start_fee_percent,
@@ -141,6 +146,7 @@ pub fn run(cmd: ContractCmd) -> anyhow::Result<ExitCode> {
                 after_start_fee_percent: terms_after_start_fee_percent,
             };
             let facts = CancellationFacts {
+                covered: !not_covered,
                 total,
                 sessions,
                 used,
@@ -303,6 +309,9 @@ fn kind_label(kind: Kind) -> &'static str {
         Kind::CoolingOff => "クーリング・オフ / cooling-off",
         Kind::BeforeStart => "中途解約（役務提供開始前） / cancellation before the first session",
         Kind::AfterStart => "中途解約（役務提供開始後） / cancellation after the first session",
+        Kind::NotCovered => {
+            "特定商取引法の適用なし（クリニックの解約規定） / not covered: the clinic's terms"
+        }
     }
 }
 

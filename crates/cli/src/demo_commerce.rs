@@ -483,6 +483,7 @@ pub async fn seed(
         .find(|d| d.kind == "contract")
         .and_then(|d| d.received_on);
     let q = cancellation::quote(&CancellationFacts {
+        covered: c.covered,
         total: c.total,
         sessions: c.sessions.max(1),
         used: c.sessions_used.min(c.sessions),

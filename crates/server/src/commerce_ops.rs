@@ -332,7 +332,12 @@ pub fn contract_view(p: &Principal, c: Contract) -> ContractView {
         .and_then(|d| d.received_on);
     ContractView {
         sessions_left: c.sessions.saturating_sub(c.sessions_used),
-        cooling_off: cooling_off::status(received, clinic_today(p)),
+        // A contract the Act does not cover has no cooling-off at all.
+        cooling_off: if c.covered {
+            cooling_off::status(received, clinic_today(p))
+        } else {
+            cooling_off::Status::NotApplicable
+        },
         balance: (c.total - c.paid).max(0),
         contract: c,
     }
@@ -551,6 +556,7 @@ fn quote_facts(c: &Contract, notice: Date) -> CancellationFacts {
         notice,
         paid: Some(c.paid.max(0)),
         terms: serde_json::from_value(c.terms.clone()).ok().flatten(),
+        covered: c.covered,
     }
 }
 

@@ -55,6 +55,7 @@ fn yen(l: &Layout<'_>, v: Yen) -> String {
 fn cooling_label(l: &Layout<'_>, s: &Status) -> (String, &'static str) {
     match s {
         Status::NotStarted => (l.t("con-cooling-not-started"), "warn"),
+        Status::NotApplicable => (l.t("con-cooling-not-applicable"), "ok"),
         Status::Running {
             last_day,
             days_left,

@@ -104,6 +104,21 @@ pub(super) async fn commerce(s: &Seeded) {
     assert_eq!(inoue.coverage["reasons"][0]["code"], "purpose_medical");
     assert_eq!((inoue.total, inoue.paid), (165_000, 165_000));
     assert!(inoue.documents.is_empty());
+    // Not covered: no cooling-off however long without a document (issue
+    // 16, error 2); no clinic terms, no session given: nothing charged.
+    let q = cancellation::quote(&CancellationFacts {
+        covered: inoue.covered,
+        total: inoue.total,
+        sessions: inoue.sessions,
+        used: 0,
+        contracted_on: None,
+        document_received: None,
+        notice: s.today,
+        paid: Some(inoue.paid),
+        terms: None,
+    })
+    .unwrap();
+    assert_eq!((q.kind, q.cooling_off_until), (Kind::NotCovered, None));
     assert_eq!(inoue.sessions_used, used(plan.id, inoue.starts_on).await);
 
     // Yamada: within the cooling-off, the document received three days ago.
@@ -131,6 +146,7 @@ pub(super) async fn commerce(s: &Seeded) {
     let used_then = used(plan.id, kimura.starts_on).await;
     assert_eq!(used_then, 1);
     let q = cancellation::quote(&CancellationFacts {
+        covered: true,
         total: 220_000,
         sessions: 5,
         used: used_then,

@@ -44,6 +44,9 @@ code_enum! {
         CoolingOff => "cooling_off",
         BeforeStart => "before_start",
         AfterStart => "after_start",
+        /// The Act does not cover the contract: no cooling-off and none of
+        /// its caps; the clinic's own terms shown at sale apply.
+        NotCovered => "not_covered",
     }
 }
 
@@ -81,8 +84,18 @@ pub struct CancellationFacts {
     pub notice: Date,
     /// What the patient has paid so far, when known.
     pub paid: Option<Yen>,
-    /// The clinic's own terms, when they charge less than the law allows.
+    /// The clinic's own terms, when they charge less than the law allows
+    /// (for a contract the Act does not cover: the terms shown at sale).
     pub terms: Option<ClinicTerms>,
+    /// Whether the Act covers the contract (`coverage::decide`). A contract
+    /// it does not cover has no cooling-off and none of its caps: its
+    /// cancellation follows the clinic's own terms.
+    #[serde(default = "covered_by_default")]
+    pub covered: bool,
+}
+
+fn covered_by_default() -> bool {
+    true
 }
 
 /// One line of a quote's arithmetic: a stable code and its figures.
@@ -158,6 +171,22 @@ pub enum Step {
         fee: Yen,
         value: Yen,
     },
+    /// The Act does not cover the contract: no cooling-off, no legal cap;
+    /// the clinic's own terms shown at sale apply.
+    #[serde(rename = "not_covered_clinic_terms")]
+    NotCoveredClinicTerms,
+    /// Not covered, no session given: the clinic's terms charge `value`
+    /// (0 when they set no fee).
+    #[serde(rename = "clinic_terms_before_start_fee")]
+    ClinicTermsBeforeStartFee { value: Yen },
+    /// Not covered, after the first session: the clinic's terms charge
+    /// `value` on top of the sessions given (0 when they set no fee).
+    #[serde(rename = "clinic_terms_fee")]
+    ClinicTermsFee { value: Yen },
+    /// A fee above the average damage such a cancellation causes is void
+    /// (消費者契約法9条1号).
+    #[serde(rename = "consumer_contract_act_limit")]
+    ConsumerContractActLimit { fee: Yen },
     /// The most the clinic may charge.
     #[serde(rename = "max_charge")]
     MaxCharge { value: Yen },
@@ -195,6 +224,10 @@ impl Step {
             Step::ClinicTermsApply { .. } => "clinic_terms_apply",
             Step::ClinicTermsCapped { .. } => "clinic_terms_capped",
             Step::AfterStartCharge { .. } => "after_start_charge",
+            Step::NotCoveredClinicTerms => "not_covered_clinic_terms",
+            Step::ClinicTermsBeforeStartFee { .. } => "clinic_terms_before_start_fee",
+            Step::ClinicTermsFee { .. } => "clinic_terms_fee",
+            Step::ConsumerContractActLimit { .. } => "consumer_contract_act_limit",
             Step::MaxCharge { .. } => "max_charge",
             Step::Refund { .. } => "refund",
             Step::BalanceDue { .. } => "balance_due",
@@ -393,6 +426,37 @@ impl Step {
                 y(fee),
                 y(value)
             ),
+            Step::NotCoveredClinicTerms if ja => {
+                "この契約は特定商取引法の特定継続的役務提供に当たらないため、クーリング・オフも法定の解約料の上限もありません。解約は契約時にお示ししたクリニックの解約規定によります。"
+                    .into()
+            }
+            Step::NotCoveredClinicTerms => {
+                "The Act does not cover this contract: there is no cooling-off and no legal cap. The cancellation follows the clinic's own terms shown at sale."
+                    .into()
+            }
+            Step::ClinicTermsBeforeStartFee { value } if ja => {
+                format!("施術開始前の解約：クリニックの解約規定による解約料は{}です。", y(value))
+            }
+            Step::ClinicTermsBeforeStartFee { value } => format!(
+                "Cancelled before the first session: the clinic's terms charge {}.",
+                y(value)
+            ),
+            Step::ClinicTermsFee { value } if ja => format!(
+                "施術開始後の解約：提供済みの施術の対価に加え、クリニックの解約規定による解約料は{}です。",
+                y(value)
+            ),
+            Step::ClinicTermsFee { value } => format!(
+                "Cancelled after the first session: on top of the sessions given, the clinic's terms charge {}.",
+                y(value)
+            ),
+            Step::ConsumerContractActLimit { fee } if ja => format!(
+                "消費者契約法9条1号により、解約料{}のうち、同種の契約の解除に伴い事業者に生ずべき平均的な損害の額を超える部分は無効です。",
+                y(fee)
+            ),
+            Step::ConsumerContractActLimit { fee } => format!(
+                "Under the Consumer Contract Act (art. 9(1)(i)) the part of the fee of {} above the average damage such a cancellation causes the clinic is void.",
+                y(fee)
+            ),
             Step::MaxCharge { value } if ja => format!("請求できる上限額：{}", y(value)),
             Step::MaxCharge { value } => format!("The most the clinic may charge: {}", y(value)),
             Step::Refund {
@@ -535,6 +599,9 @@ pub fn provided_value(total: Yen, sessions: u32, used: u32) -> Yen {
 pub fn quote(f: &CancellationFacts) -> Result<Quote, Vec<FieldError>> {
     validate(f)?;
     let terms = f.terms.unwrap_or_default();
+    if !f.covered {
+        return Ok(not_covered(f, &terms));
+    }
     let mut steps = Vec::new();
     let cooling_off_until = f.document_received.map(cooling_off::last_day);
     match (f.document_received, cooling_off_until) {
@@ -583,19 +650,7 @@ pub fn quote(f: &CancellationFacts) -> Result<Quote, Vec<FieldError>> {
                     percent_value,
                     value: legal_fee,
                 });
-                let terms_percent = terms.after_start_fee_percent.map(|percent| {
-                    let value = mul_div(remaining, i64::from(percent), 100);
-                    steps.push(Step::ClinicTermsPercentOfRemaining {
-                        remaining,
-                        percent,
-                        value,
-                    });
-                    value
-                });
-                let terms_fee = match (terms.after_start_fee_cap, terms_percent) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
+                let terms_fee = terms_after_start_fee(&mut steps, remaining, &terms);
                 let fee = apply_terms(&mut steps, legal_fee, terms_fee);
                 let charge = provided + fee;
                 steps.push(Step::AfterStartCharge {
@@ -617,9 +672,23 @@ pub fn quote(f: &CancellationFacts) -> Result<Quote, Vec<FieldError>> {
             (Kind::CoolingOff, 0)
         }
     };
-    steps.push(Step::MaxCharge { value: max_charge });
+    let (refund, balance_due) = settle(&mut steps, max_charge, f.paid);
+    Ok(Quote {
+        kind,
+        cooling_off_until,
+        provided_value: provided,
+        max_charge,
+        refund,
+        balance_due,
+        steps,
+    })
+}
 
-    let (refund, balance_due) = match f.paid {
+/// The last steps of every quote: the maximum charge, then the refund or
+/// what is still due when `paid` is known.
+fn settle(steps: &mut Vec<Step>, max_charge: Yen, paid: Option<Yen>) -> (Option<Yen>, Option<Yen>) {
+    steps.push(Step::MaxCharge { value: max_charge });
+    match paid {
         None => (None, None),
         Some(paid) => {
             let refund = (paid - max_charge).max(0);
@@ -639,17 +708,85 @@ pub fn quote(f: &CancellationFacts) -> Result<Quote, Vec<FieldError>> {
             }
             (Some(refund), Some(due))
         }
-    };
+    }
+}
 
-    Ok(Quote {
-        kind,
-        cooling_off_until,
+/// A contract the Act does not cover (issue 16, error 2): no cooling-off,
+/// whenever the notice is sent and whether or not the contract document
+/// was received, and none of the Act's caps. The charge is what the
+/// clinic's own terms, shown at sale, set: before the first session their
+/// before-start fee; after it, the sessions given at the contract's unit
+/// price plus the lower of their fee cap and their percentage of the rest.
+/// Terms that set no fee charge none. A fee is flagged with the Consumer
+/// Contract Act's limit: the part above the average damage is void.
+fn not_covered(f: &CancellationFacts, terms: &ClinicTerms) -> Quote {
+    let mut steps = vec![Step::NotCoveredClinicTerms];
+    let provided = provided_value(f.total, f.sessions, f.used);
+    let (fee, max_charge) = if f.used == 0 {
+        let fee = terms.before_start_fee.unwrap_or(0);
+        steps.push(Step::ClinicTermsBeforeStartFee { value: fee });
+        (fee, fee)
+    } else {
+        steps.push(Step::ProvidedValue {
+            total: f.total,
+            sessions: f.sessions,
+            used: f.used,
+            value: provided,
+        });
+        let remaining = f.total - provided;
+        steps.push(Step::RemainingValue {
+            total: f.total,
+            provided_value: provided,
+            value: remaining,
+        });
+        let fee = terms_after_start_fee(&mut steps, remaining, terms).unwrap_or(0);
+        steps.push(Step::ClinicTermsFee { value: fee });
+        (fee, provided + fee)
+    };
+    if fee > 0 {
+        steps.push(Step::ConsumerContractActLimit { fee });
+    }
+    if f.used > 0 {
+        steps.push(Step::AfterStartCharge {
+            provided_value: provided,
+            fee,
+            value: max_charge,
+        });
+    }
+    let (refund, balance_due) = settle(&mut steps, max_charge, f.paid);
+    Quote {
+        kind: Kind::NotCovered,
+        cooling_off_until: None,
         provided_value: provided,
         max_charge,
         refund,
         balance_due,
         steps,
-    })
+    }
+}
+
+/// The fee the clinic's terms set after the first session, on top of the
+/// sessions given: the lower of their cap and their percentage of the rest
+/// (`remaining`, rounded down), whichever they give; none when they give
+/// neither.
+fn terms_after_start_fee(
+    steps: &mut Vec<Step>,
+    remaining: Yen,
+    terms: &ClinicTerms,
+) -> Option<Yen> {
+    let percent = terms.after_start_fee_percent.map(|percent| {
+        let value = mul_div(remaining, i64::from(percent), 100);
+        steps.push(Step::ClinicTermsPercentOfRemaining {
+            remaining,
+            percent,
+            value,
+        });
+        value
+    });
+    match (terms.after_start_fee_cap, percent) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// The lower of the law's cap and the clinic's terms, with its step.
@@ -678,6 +815,7 @@ mod tests {
     /// cooling-off runs until 2026-02-04).
     fn facts(used: u32, notice: Date) -> CancellationFacts {
         CancellationFacts {
+            covered: true,
             total: 100_000,
             sessions: 3,
             used,
@@ -691,6 +829,154 @@ mod tests {
 
     fn codes(q: &Quote) -> Vec<&'static str> {
         q.steps.iter().map(Step::code).collect()
+    }
+
+    /// Issue 16, error 2: a contract the Act does not cover has no
+    /// cooling-off. Before, a contract without a received document was
+    /// "within the cooling-off" for ever and refunded everything even after
+    /// treatment. ¥100,000 for 3 sessions, 1 given, paid in full, no
+    /// document, notice years later, no clinic terms: the charge is the
+    /// session given, 100,000 × 1 ÷ 3 = 33,333; refund 100,000 − 33,333 =
+    /// 66,667.
+    #[test]
+    fn a_contract_not_covered_has_no_cooling_off() {
+        let f = CancellationFacts {
+            document_received: None,
+            paid: Some(100_000),
+            covered: false,
+            ..facts(1, date(2029, 6, 1))
+        };
+        let q = quote(&f).unwrap();
+        assert_eq!(q.kind, Kind::NotCovered);
+        assert_eq!(q.cooling_off_until, None);
+        assert_eq!((q.provided_value, q.max_charge), (33_333, 33_333));
+        assert_eq!((q.refund, q.balance_due), (Some(66_667), Some(0)));
+        assert_eq!(
+            codes(&q),
+            [
+                "not_covered_clinic_terms",
+                "provided_value",
+                "remaining_value",
+                "clinic_terms_fee",
+                "after_start_charge",
+                "max_charge",
+                "refund"
+            ]
+        );
+        assert!(!codes(&q).contains(&"notice_within_cooling_off"));
+        // Even the day after the contract: no cooling-off, and before the
+        // first session no fee unless the terms set one.
+        let q = quote(&CancellationFacts {
+            covered: false,
+            paid: Some(100_000),
+            ..facts(0, date(2026, 1, 29))
+        })
+        .unwrap();
+        assert_eq!(
+            (q.kind, q.max_charge, q.refund),
+            (Kind::NotCovered, 0, Some(100_000))
+        );
+        assert_eq!(
+            codes(&q),
+            [
+                "not_covered_clinic_terms",
+                "clinic_terms_before_start_fee",
+                "max_charge",
+                "refund"
+            ]
+        );
+    }
+
+    /// Not covered, the clinic's terms shown at sale apply as they are (the
+    /// Act's caps do not), with the Consumer Contract Act's limit noted.
+    /// Terms: ¥30,000 before the start; after it the lower of ¥60,000 and
+    /// 30% of the rest. ¥100,000 for 3 sessions:
+    /// - none given: 30,000 (above the Act's 20,000, which does not apply);
+    /// - 1 given: 33,333 given; rest 66,667; 30% = 20,000.1 → 20,000;
+    ///   min(60,000, 20,000) = 20,000; charge 33,333 + 20,000 = 53,333;
+    ///   paid 100,000 → refund 46,667.
+    #[test]
+    fn a_contract_not_covered_follows_the_clinic_terms() {
+        let terms = Some(ClinicTerms {
+            before_start_fee: Some(30_000),
+            after_start_fee_cap: Some(60_000),
+            after_start_fee_percent: Some(30),
+        });
+        let q = quote(&CancellationFacts {
+            covered: false,
+            terms,
+            paid: Some(100_000),
+            ..facts(0, date(2026, 3, 1))
+        })
+        .unwrap();
+        assert_eq!(
+            (q.kind, q.max_charge, q.refund),
+            (Kind::NotCovered, 30_000, Some(70_000))
+        );
+        assert!(
+            q.steps
+                .contains(&Step::ClinicTermsBeforeStartFee { value: 30_000 })
+        );
+        assert!(
+            q.steps
+                .contains(&Step::ConsumerContractActLimit { fee: 30_000 })
+        );
+
+        let q = quote(&CancellationFacts {
+            covered: false,
+            terms,
+            paid: Some(100_000),
+            ..facts(1, date(2026, 3, 1))
+        })
+        .unwrap();
+        assert_eq!(q.max_charge, 53_333);
+        assert_eq!(q.refund, Some(46_667));
+        assert_eq!(
+            q.steps[3],
+            Step::ClinicTermsPercentOfRemaining {
+                remaining: 66_667,
+                percent: 30,
+                value: 20_000
+            }
+        );
+        assert!(q.steps.contains(&Step::ClinicTermsFee { value: 20_000 }));
+        assert!(
+            q.steps
+                .contains(&Step::ConsumerContractActLimit { fee: 20_000 })
+        );
+        // The same contract covered: the Act's caps, 20% of the rest.
+        let covered = quote(&CancellationFacts {
+            terms,
+            paid: Some(100_000),
+            ..facts(1, date(2026, 3, 1))
+        })
+        .unwrap();
+        assert_eq!(
+            (covered.kind, covered.max_charge),
+            (Kind::AfterStart, 46_666)
+        );
+        // Every new step reads in both languages.
+        for step in q.steps.iter().chain(
+            &quote(&CancellationFacts {
+                covered: false,
+                terms,
+                ..facts(0, date(2026, 3, 1))
+            })
+            .unwrap()
+            .steps,
+        ) {
+            for l in Locale::ALL {
+                assert!(!step.text(l).is_empty(), "{step:?}");
+            }
+        }
+        // Facts written before `covered` existed read as covered.
+        let mut v = serde_json::to_value(facts(1, date(2026, 3, 1))).unwrap();
+        v.as_object_mut().unwrap().remove("covered");
+        assert!(
+            serde_json::from_value::<CancellationFacts>(v)
+                .unwrap()
+                .covered
+        );
     }
 
     #[test]
@@ -756,6 +1042,7 @@ mod tests {
     #[test]
     fn after_start_the_fee_is_capped_at_50000() {
         let f = CancellationFacts {
+            covered: true,
             total: 600_000,
             sessions: 6,
             ..facts(1, date(2026, 3, 1))
@@ -781,6 +1068,7 @@ mod tests {
     #[test]
     fn before_start_at_most_20000() {
         let q = quote(&CancellationFacts {
+            covered: true,
             paid: Some(100_000),
             ..facts(0, date(2026, 2, 5))
         })
@@ -806,6 +1094,7 @@ mod tests {
     fn cooling_off_charges_nothing_even_for_sessions_given() {
         // The last day itself is within.
         let q = quote(&CancellationFacts {
+            covered: true,
             paid: Some(100_000),
             ..facts(2, date(2026, 2, 4))
         })
@@ -839,6 +1128,7 @@ mod tests {
     #[test]
     fn without_the_contract_document_the_cooling_off_never_ends() {
         let q = quote(&CancellationFacts {
+            covered: true,
             document_received: None,
             paid: Some(50_000),
             ..facts(3, date(2027, 6, 1))
@@ -854,6 +1144,7 @@ mod tests {
     #[test]
     fn a_notice_before_the_document_arrived_is_a_cooling_off() {
         let q = quote(&CancellationFacts {
+            covered: true,
             document_received: Some(date(2026, 2, 20)),
             ..facts(1, date(2026, 2, 10))
         })
@@ -865,6 +1156,7 @@ mod tests {
     #[test]
     fn paid_less_than_the_charge_leaves_a_balance_not_a_negative_refund() {
         let q = quote(&CancellationFacts {
+            covered: true,
             paid: Some(30_000),
             ..facts(1, date(2026, 2, 10))
         })
@@ -883,6 +1175,7 @@ mod tests {
 
     fn with_terms(terms: ClinicTerms, used: u32, notice: Date) -> Quote {
         quote(&CancellationFacts {
+            covered: true,
             terms: Some(terms),
             ..facts(used, notice)
         })
@@ -942,6 +1235,7 @@ mod tests {
     #[test]
     fn invalid_facts_are_refused_naming_every_field() {
         let bad = CancellationFacts {
+            covered: true,
             total: -1,
             sessions: 3,
             used: 4,
@@ -971,6 +1265,7 @@ mod tests {
             ]
         );
         let e = quote(&CancellationFacts {
+            covered: true,
             sessions: 0,
             used: 0,
             ..facts(0, date(2026, 2, 5))
@@ -978,18 +1273,21 @@ mod tests {
         .unwrap_err();
         assert_eq!(e, [FieldError::new("sessions", "sessions_zero")]);
         let e = quote(&CancellationFacts {
+            covered: true,
             sessions: MAX_SESSIONS + 1,
             ..facts(0, date(2026, 2, 5))
         })
         .unwrap_err();
         assert_eq!(e, [FieldError::new("sessions", "sessions_too_many")]);
         let e = quote(&CancellationFacts {
+            covered: true,
             total: MAX_YEN + 1,
             ..facts(0, date(2026, 2, 5))
         })
         .unwrap_err();
         assert_eq!(e, [FieldError::new("total", "amount_too_large")]);
         let e = quote(&CancellationFacts {
+            covered: true,
             paid: Some(100_001),
             ..facts(0, date(2026, 2, 5))
         })
@@ -998,6 +1296,7 @@ mod tests {
         // Without a contract date, the dates are not compared with it.
         assert!(
             quote(&CancellationFacts {
+                covered: true,
                 contracted_on: None,
                 ..facts(0, date(2020, 1, 1))
             })
@@ -1008,6 +1307,7 @@ mod tests {
     #[test]
     fn a_free_contract_is_quoted_without_dividing_by_anything_odd() {
         let q = quote(&CancellationFacts {
+            covered: true,
             total: 0,
             paid: Some(0),
             ..facts(1, date(2026, 2, 10))
@@ -1019,6 +1319,7 @@ mod tests {
     #[test]
     fn the_quote_serialises_as_the_cli_promises() {
         let q = quote(&CancellationFacts {
+            covered: true,
             paid: Some(100_000),
             ..facts(1, date(2026, 2, 10))
         })
@@ -1035,6 +1336,7 @@ mod tests {
         );
         let none = serde_json::to_value(
             quote(&CancellationFacts {
+                covered: true,
                 document_received: None,
                 ..facts(0, date(2026, 2, 10))
             })
@@ -1154,6 +1456,7 @@ mod tests {
                 let start = date(2024, 1, 1);
                 let day = |n: i32| start.saturating_add(jiff::Span::new().days(n));
                 CancellationFacts {
+                    covered: true,
                     total,
                     sessions,
                     used: used.min(sessions),
@@ -1203,6 +1506,7 @@ mod tests {
                     prop_assert!(5 * fee <= f.total - given);
                     prop_assert!(q.max_charge <= f.total);
                 }
+                Kind::NotCovered => prop_assert!(false, "a covered contract"),
             }
             if let Some(paid) = f.paid {
                 let refund = q.refund.unwrap();
@@ -1218,6 +1522,21 @@ mod tests {
             } else {
                 "max_charge"
             }));
+        }
+
+        /// A contract the Act does not cover is never in a cooling-off,
+        /// whatever the dates: its kind is `not_covered`, no cooling-off
+        /// day is given, and without clinic terms it charges exactly the
+        /// sessions given.
+        #[test]
+        fn a_contract_not_covered_never_cools_off(f in arb_facts()) {
+            let q = quote(&CancellationFacts { covered: false, terms: None, ..f }).unwrap();
+            prop_assert_eq!(q.kind, Kind::NotCovered);
+            prop_assert_eq!(q.cooling_off_until, None);
+            prop_assert_eq!(q.max_charge, q.provided_value);
+            if let Some(paid) = f.paid {
+                prop_assert_eq!(q.refund, Some((paid - q.max_charge).max(0)));
+            }
         }
 
         /// Clinic terms only ever lower the charge.

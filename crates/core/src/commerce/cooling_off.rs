@@ -78,6 +78,9 @@ pub enum Status {
     Running { last_day: Date, days_left: i32 },
     /// Over since the day after `last_day`.
     Ended { last_day: Date },
+    /// The Act does not cover the contract: there is no cooling-off (its
+    /// cancellation follows the clinic's own terms).
+    NotApplicable,
 }
 
 /// The cooling-off's standing on `today` for a contract document received
@@ -252,6 +255,7 @@ mod tests {
                     prop_assert_eq!(days_left, 8 - offset);
                 }
                 Status::Ended { .. } => prop_assert!(offset > 7),
+                Status::NotApplicable => prop_assert!(false, "status never says not applicable"),
             }
         }
     }

@@ -233,3 +233,82 @@ async fn a_backdated_receipt_of_the_contract_document_is_refused() {
     assert_eq!(k["cooling_off"]["state"], "running", "{k}");
     assert_eq!(k["documents"][0]["handed_over_staff_id"], me["id"], "{k}");
 }
+
+/// Error 2: a contract the Act does not cover (a medical purpose) was
+/// quoted as "within the cooling-off" for ever, since it has no contract
+/// document: everything refunded whatever the clinic's terms. Now its kind
+/// is `not_covered`: no cooling-off, the clinic's terms shown at sale
+/// apply (¥10,000 before the first session, not capped by the Act), with
+/// the Consumer Contract Act's limit stated. Paid ¥220,000: refund
+/// 220,000 − 10,000 = 210,000.
+#[tokio::test]
+async fn a_contract_not_covered_has_no_cooling_off_and_follows_the_clinic_terms() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let admin = Api::new(&app, "admin").await;
+    let co = &s.coordinator;
+    let (_, pkg) = admin
+        .post(
+            "/api/v1/price-items",
+            item("CM-KNEE-3", "package", 3, Some(3), "220000"),
+        )
+        .await;
+    let (st, k) = co
+        .post(
+            "/api/v1/contracts",
+            json!({"patient_id": s.hanako, "lines": [{"price_item_id": pkg["id"], "quantity": 1}],
+                   "starts_on": today().to_string(), "payment_plan": "lump_sum", "purpose": "medical",
+                   "method": "drug", "terms": {"before_start_fee": 10000}}),
+        )
+        .await;
+    assert_eq!(st, 201, "{k}");
+    assert_eq!(k["covered"], false);
+    assert_eq!(k["cooling_off"]["state"], "not_applicable", "{k}");
+    let id = k["id"].as_str().unwrap().to_string();
+    let (st, _) = co
+        .post(
+            &format!("/api/v1/contracts/{id}/payments"),
+            json!({"amount": "220000", "method": "card"}),
+        )
+        .await;
+    assert_eq!(st, 201);
+
+    let (st, q) = co
+        .get(&format!(
+            "/api/v1/contracts/{id}/cancellation-quote?notice={}",
+            today()
+        ))
+        .await;
+    assert_eq!(st, 200, "{q}");
+    assert_eq!(q["kind"], "not_covered", "{q}");
+    assert!(q["cooling_off_until"].is_null());
+    assert_eq!(
+        (q["max_charge"].as_i64(), q["refund"].as_i64()),
+        (Some(10_000), Some(210_000))
+    );
+    let codes: Vec<&str> = q["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "not_covered_clinic_terms",
+            "clinic_terms_before_start_fee",
+            "consumer_contract_act_limit",
+            "max_charge",
+            "refund"
+        ]
+    );
+    let (st, k) = co
+        .post(
+            &format!("/api/v1/contracts/{id}/cancel"),
+            json!({"notice": today().to_string(), "refund_method": "card"}),
+        )
+        .await;
+    assert_eq!(st, 200, "{k}");
+    assert_eq!(k["cancellation"]["kind"], "not_covered");
+    assert_eq!(k["paid"], 10_000);
+}
