@@ -64,6 +64,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(readyz))
         .routes(routes!(me))
         .routes(routes!(list_users, create_user))
+        .routes(routes!(unlock_user))
         .routes(routes!(audit_log))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
@@ -222,6 +223,9 @@ pub struct UserOut {
     display_name: String,
     role: String,
     active: bool,
+    /// Locked by the password throttle (too many wrong passwords); an admin
+    /// may unlock it.
+    locked: bool,
 }
 
 /// Users of the current clinic (admin).
@@ -235,11 +239,13 @@ async fn list_users(
 ) -> Result<Json<Vec<UserOut>>, ApiError> {
     p.require(Permission::ManageUsers)?;
     let users = state.store.users_in_clinic(p.clinic.id).await?;
+    let locked = ops::locked_logins(&state, users.iter().map(|(u, _)| u.login.as_str())).await?;
     Ok(Json(
         users
             .into_iter()
             .map(|(u, r)| UserOut {
                 id: u.id,
+                locked: locked.contains(&u.login),
                 login: u.login,
                 display_name: u.display_name,
                 role: r.as_str().to_string(),
@@ -247,6 +253,31 @@ async fn list_users(
             })
             .collect(),
     ))
+}
+
+/// Unlocks a user of the current clinic whom the password throttle has
+/// locked (admin); audited as `account_unlocked`.
+#[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The user")),
+    responses(
+        (status = 200, body = UserOut),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such user in this clinic", body = Problem, content_type = "application/problem+json")
+))]
+async fn unlock_user(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    Path(id): Path<Uuid>,
+) -> Result<Json<UserOut>, ApiError> {
+    let (u, role) = ops::unlock_user(&state, &p, id).await?;
+    Ok(Json(UserOut {
+        id: u.id,
+        login: u.login,
+        display_name: u.display_name,
+        role: role.as_str().to_string(),
+        active: u.active,
+        locked: false,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -289,6 +320,7 @@ async fn create_user(
             display_name: u.display_name,
             role,
             active: u.active,
+            locked: false,
         }),
     )
         .into_response())

@@ -3,7 +3,6 @@
 //! CSRF, and turning errors into problem+json or an error page).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -18,7 +17,7 @@ use jousei_store::{DynStore, Ts};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::auth::{LoginLimiter, Principal, Via, random_secret, secret_hash, secrets_equal};
+use crate::auth::{Principal, Via, random_secret, secret_hash, secrets_equal};
 use crate::config::ServerConfig;
 use crate::error::{ApiError, PendingProblem};
 use crate::i18n::I18n;
@@ -35,7 +34,6 @@ pub struct AppState {
     pub store: DynStore,
     pub cfg: Arc<ServerConfig>,
     pub i18n: Arc<I18n>,
-    pub limiter: Arc<LoginLimiter>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -46,15 +44,10 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     pub fn new(store: DynStore, cfg: ServerConfig) -> anyhow::Result<Self> {
-        let limiter = LoginLimiter::new(
-            cfg.login_max_failures,
-            Duration::from_secs(cfg.login_lockout_secs),
-        );
         Ok(AppState {
             store,
             cfg: Arc::new(cfg),
             i18n: Arc::new(I18n::load()?),
-            limiter: Arc::new(limiter),
         })
     }
 }
@@ -122,6 +115,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(middleware::from_fn(crate::throttle::request_scope))
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
         .with_state(state)
@@ -548,6 +542,8 @@ pub async fn serve(
         crate::backup_job::spawn(schedule, state.cfg.database_url.clone());
     }
     let app = router(state);
+    // The peer address feeds the password throttle (crate::throttle).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;

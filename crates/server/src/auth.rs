@@ -1,13 +1,9 @@
 //! Passwords (Argon2id), secrets (session and API tokens, stored only as
-//! SHA-256 hashes), the signed-in principal and the login limiter.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+//! SHA-256 hashes) and the signed-in principal. Passwords are checked
+//! through the throttle (`crate::throttle`).
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use axum::http::StatusCode;
 use jousei_core::role::{Permission, Role};
 use jousei_store::{Clinic, Grant, User};
 use rand::RngCore;
@@ -38,18 +34,35 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
     }
 }
 
-/// Argon2 off the async runtime.
-pub async fn hash_password_async(password: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
+/// How many Argon2 computations may run at once (each takes ~19 MiB and a
+/// core for tens of milliseconds); the others wait their turn, so a burst
+/// of password checks cannot exhaust memory or starve the server.
+pub const ARGON2_CONCURRENCY: usize = 4;
+
+static ARGON2_PERMITS: tokio::sync::Semaphore =
+    tokio::sync::Semaphore::const_new(ARGON2_CONCURRENCY);
+
+/// Runs an Argon2 computation off the async runtime, within the bound.
+async fn argon2_bounded<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let _permit = ARGON2_PERMITS.acquire().await.map_err(ApiError::internal)?;
+    tokio::task::spawn_blocking(work)
         .await
-        .map_err(ApiError::internal)?
         .map_err(ApiError::internal)
 }
 
-pub async fn verify_password_async(password: String, phc: String) -> bool {
-    tokio::task::spawn_blocking(move || verify_password(&password, &phc))
-        .await
-        .unwrap_or(false)
+/// Argon2 off the async runtime.
+pub async fn hash_password_async(password: String) -> Result<String, ApiError> {
+    argon2_bounded(move || hash_password(&password))
+        .await?
+        .map_err(ApiError::internal)
+}
+
+/// Checks a password off the async runtime. Only `crate::throttle` calls
+/// this: every check of a password passes the throttle first.
+pub(crate) async fn verify_password_async(password: String, phc: String) -> Result<bool, ApiError> {
+    argon2_bounded(move || verify_password(&password, &phc)).await
 }
 
 /// A hash that takes as long to check as a real one, so an unknown login
@@ -131,61 +144,6 @@ impl Principal {
     }
 }
 
-/// Counts failed sign-ins per login and locks a login after too many. Kept
-/// in memory: a restart or another server node starts a fresh count.
-#[derive(Debug)]
-pub struct LoginLimiter {
-    max_failures: u32,
-    lockout: Duration,
-    state: Mutex<HashMap<String, (u32, Instant)>>,
-}
-
-impl LoginLimiter {
-    pub fn new(max_failures: u32, lockout: Duration) -> Self {
-        LoginLimiter {
-            max_failures,
-            lockout,
-            state: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// `Err(login_locked)` while the login is locked.
-    pub fn check(&self, login: &str) -> Result<(), ApiError> {
-        let Ok(mut state) = self.state.lock() else {
-            return Ok(());
-        };
-        if let Some((count, since)) = state.get(login).copied() {
-            if since.elapsed() > self.lockout {
-                state.remove(login);
-            } else if count >= self.max_failures {
-                let minutes = self.lockout.as_secs().div_ceil(60);
-                return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "login_locked")
-                    .with_arg("minutes", minutes));
-            }
-        }
-        Ok(())
-    }
-
-    pub fn failed(&self, login: &str) {
-        if let Ok(mut state) = self.state.lock() {
-            let entry = state
-                .entry(login.to_string())
-                .or_insert((0, Instant::now()));
-            if entry.1.elapsed() > self.lockout {
-                *entry = (0, Instant::now());
-            }
-            entry.0 += 1;
-            entry.1 = Instant::now();
-        }
-    }
-
-    pub fn succeeded(&self, login: &str) {
-        if let Ok(mut state) = self.state.lock() {
-            state.remove(login);
-        }
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -212,18 +170,5 @@ mod tests {
         assert_ne!(secret_hash(&a), a);
         assert!(secrets_equal(&a, &a.clone()));
         assert!(!secrets_equal(&a, &b));
-    }
-
-    #[test]
-    fn limiter_locks_after_failures() {
-        let l = LoginLimiter::new(3, Duration::from_secs(60));
-        for _ in 0..3 {
-            assert!(l.check("sato").is_ok());
-            l.failed("sato");
-        }
-        assert_eq!(l.check("sato").unwrap_err().code, "login_locked");
-        assert!(l.check("kato").is_ok());
-        l.succeeded("sato");
-        assert!(l.check("sato").is_ok());
     }
 }

@@ -36,6 +36,7 @@ pub mod schedule_pages;
 pub mod supply_api;
 pub mod supply_ops;
 pub mod supply_pages;
+pub mod throttle;
 
 pub use app::{AppState, router, serve};
 pub use config::ServerConfig;

@@ -5,14 +5,12 @@ use axum::http::StatusCode;
 use jousei_core::password::check_new_password;
 use jousei_core::role::{Permission, Role};
 use jousei_core::text::{Login, required_name};
-use jousei_store::{Actor, ApiToken, AuditNote, NewApiToken, NewSession, NewUser, Ts, User};
+use jousei_store::{Actor, ApiToken, NewApiToken, NewSession, NewUser, Ts, User};
 
 use crate::app::AppState;
-use crate::auth::{
-    Principal, Via, dummy_hash, hash_password_async, new_api_token, random_secret, secret_hash,
-    verify_password_async,
-};
+use crate::auth::{Principal, Via, hash_password_async, new_api_token, random_secret, secret_hash};
 use crate::error::ApiError;
+use crate::throttle::{Purpose, account_key, check_password};
 
 /// A new session: the cookie value (shown only to the browser).
 #[derive(Debug)]
@@ -21,28 +19,13 @@ pub struct SignedIn {
     pub user: User,
 }
 
-/// Checks a login and password and opens a session in the user's first
-/// clinic. Every failure is answered the same way (`login_failed`) so an
-/// attacker cannot tell unknown logins from wrong passwords, and recorded.
+/// Checks a login and password (through the throttle, `crate::throttle`)
+/// and opens a session in the user's first clinic. Every wrong password or
+/// unknown login is answered the same way (`login_failed`) so an attacker
+/// cannot tell them apart, and recorded.
 pub async fn sign_in(state: &AppState, login: &str, password: &str) -> Result<SignedIn, ApiError> {
-    let login_norm = login.trim().to_ascii_lowercase();
-    state.limiter.check(&login_norm)?;
-    let creds = state.store.user_credentials(&login_norm).await?;
-    let phc = creds
-        .as_ref()
-        .map(|c| c.password_hash.clone())
-        .unwrap_or_else(|| dummy_hash().to_string());
-    let ok = verify_password_async(password.to_string(), phc).await && creds.is_some();
-    let Some(creds) = creds.filter(|_| ok) else {
-        state.limiter.failed(&login_norm);
-        let note = AuditNote {
-            clinic_id: None,
-            action: "login_failed".into(),
-            entity_kind: "user".into(),
-            entity_id: None,
-            changes: serde_json::json!({"login": login_norm.chars().take(64).collect::<String>()}),
-        };
-        state.store.note(&Actor::system("anonymous"), &note).await?;
+    let checked = check_password(state, Purpose::SignIn, login, "login", password, None).await?;
+    let Some(creds) = checked else {
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "login_failed"));
     };
     if !creds.user.active {
@@ -52,7 +35,6 @@ pub async fn sign_in(state: &AppState, login: &str, password: &str) -> Result<Si
     let Some(first) = grants.first() else {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "no_clinic"));
     };
-    state.limiter.succeeded(&login_norm);
     let token = random_secret();
     let hours = i64::try_from(state.cfg.session_max_hours).unwrap_or(12);
     let expires = Ts::from(jiff::Timestamp::now() + jiff::SignedDuration::from_hours(hours));
@@ -140,12 +122,16 @@ pub async fn change_password(
     new_password: &str,
 ) -> Result<(), ApiError> {
     p.require(Permission::ManageOwnAccount)?;
-    let creds = state
-        .store
-        .user_credentials(&p.user.login)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    if !verify_password_async(current.to_string(), creds.password_hash).await {
+    let checked = check_password(
+        state,
+        Purpose::PasswordChange,
+        &p.user.login,
+        "login",
+        current,
+        Some(p.clinic.id),
+    )
+    .await?;
+    if checked.is_none() {
         return Err(
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "password_incorrect")
                 .with_field("password"),
@@ -186,4 +172,37 @@ pub async fn create_token(
         )
         .await?;
     Ok((token, rec))
+}
+
+/// Unlocks a user of the principal's clinic whom the password throttle has
+/// locked (admin). The account's count is cleared (audited as
+/// `account_unlocked`); a locked client address ends with its window.
+pub async fn unlock_user(
+    state: &AppState,
+    p: &Principal,
+    user_id: uuid::Uuid,
+) -> Result<(User, Role), ApiError> {
+    p.require(Permission::ManageUsers)?;
+    let users = state.store.users_in_clinic(p.clinic.id).await?;
+    let Some((user, role)) = users.into_iter().find(|(u, _)| u.id == user_id) else {
+        return Err(ApiError::not_found());
+    };
+    state
+        .store
+        .throttle_unlock(&p.actor(), p.clinic.id, user.id, &account_key(&user.login))
+        .await?;
+    Ok((user, role))
+}
+
+/// The logins, of those given, that the password throttle has locked now.
+pub async fn locked_logins<'a>(
+    state: &AppState,
+    logins: impl Iterator<Item = &'a str>,
+) -> Result<std::collections::HashSet<String>, ApiError> {
+    let keys: Vec<String> = logins.map(account_key).collect();
+    let locked = state.store.throttle_locked(&keys, Ts::now()).await?;
+    Ok(locked
+        .into_iter()
+        .filter_map(|k| k.strip_prefix("login:").map(str::to_string))
+        .collect())
 }

@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/clinic", post(switch_clinic))
         .route("/admin/users", get(users_page).post(users_create))
         .route("/admin/users/{id}/active", post(users_set_active))
+        .route("/admin/users/{id}/unlock", post(users_unlock))
         .route("/account", get(account_page))
         .route("/account/locale", post(account_locale))
         .route("/account/password", post(account_password))
@@ -477,6 +478,8 @@ struct UsersPage<'a> {
     l: Layout<'a>,
     clinic: Clinic,
     users: Vec<(User, Role)>,
+    /// Logins the password throttle has locked (an unlock button each).
+    locked: std::collections::HashSet<String>,
     roles: [Role; 6],
     error: Option<String>,
     form_login: String,
@@ -500,6 +503,7 @@ async fn users_page_with(
     let mut l = Layout::new(state, ctx, "users-title", "/admin/users");
     l.flash = flash;
     let users = state.store.users_in_clinic(p.clinic.id).await?;
+    let locked = ops::locked_logins(state, users.iter().map(|(u, _)| u.login.as_str())).await?;
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -516,6 +520,7 @@ async fn users_page_with(
         l,
         clinic: p.clinic.clone(),
         users,
+        locked,
         roles: Role::ALL,
         error,
         form_login: form.map(|f| f.login.clone()).unwrap_or_default(),
@@ -586,6 +591,16 @@ async fn users_set_active(
         .store
         .set_user_active(&p.actor(), p.clinic.id, id, f.active)
         .await?;
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
+/// Unlocks an account the password throttle has locked (admin).
+async fn users_unlock(
+    State(state): State<AppState>,
+    Signed(p, _): Signed,
+    Path(id): Path<Uuid>,
+) -> Result<Response, ApiError> {
+    ops::unlock_user(&state, &p, id).await?;
     Ok(Redirect::to("/admin/users").into_response())
 }
 

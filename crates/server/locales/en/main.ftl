@@ -80,6 +80,8 @@ users-created = User { $login } was added.
 users-deactivate = Deactivate
 users-activate = Activate
 users-none = No users.
+users-unlock = Unlock
+users-locked = Locked (too many wrong passwords)
 
 ## Account
 account-title = Account
@@ -133,7 +135,8 @@ err-csrf_failed = The form expired or the request did not come from jousei. Relo
 err-csrf_origin_mismatch = Requests from another site are not accepted.
 err-invalid_request = The request is malformed.
 err-login_failed = The login ID or password is not correct.
-err-login_locked = Too many failed sign-ins: this login is locked for { $minutes } minutes.
+err-too_many_attempts = Too many attempts with a wrong password: locked for { $minutes } minutes. Try again later, or ask an administrator to unlock the account.
+err-login_too_long = The login ID is too long (at most { $max } characters).
 err-user_inactive = This user is deactivated. Please contact an administrator.
 err-no_clinic = This user is not granted any clinic.
 err-session_expired = Your session expired. Please sign in again.

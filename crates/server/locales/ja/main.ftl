@@ -80,6 +80,8 @@ users-created = ユーザー { $login } を追加しました。
 users-deactivate = 無効にする
 users-activate = 有効にする
 users-none = ユーザーはいません。
+users-unlock = ロック解除
+users-locked = ロック中（パスワードの誤りが続いたため）
 
 ## アカウント
 account-title = アカウント
@@ -133,7 +135,8 @@ err-csrf_failed = フォームの有効期限が切れたか、不正な送信�
 err-csrf_origin_mismatch = 別のサイトからの送信は受け付けられません。
 err-invalid_request = 要求の形式が正しくありません。
 err-login_failed = ログインIDまたはパスワードが正しくありません。
-err-login_locked = ログインの失敗が続いたため、一時的にロックしています。{ $minutes }分後に再度お試しください。
+err-too_many_attempts = パスワードの誤りが続いたため、{ $minutes }分間ロックしています。時間をおいて再度お試しいただくか、管理者にロック解除を依頼してください。
+err-login_too_long = ログインIDが長すぎます（{ $max }文字以内）。
 err-user_inactive = このユーザーは無効になっています。管理者に連絡してください。
 err-no_clinic = このユーザーにはどの院も割り当てられていません。
 err-session_expired = セッションの有効期限が切れました。もう一度ログインしてください。

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::auth::{Principal, verify_password_async};
+use crate::auth::Principal;
 use crate::error::{ApiError, SubError};
 
 use super::{clinic_today, opt};
@@ -374,12 +374,16 @@ pub async fn change_lot(
             )
             .with_field("password"));
         };
-        let creds = state
-            .store
-            .user_credentials(&p.user.login)
-            .await?
-            .ok_or_else(ApiError::unauthenticated)?;
-        if !verify_password_async(pw.to_string(), creds.password_hash).await {
+        let checked = crate::throttle::check_password(
+            state,
+            crate::throttle::Purpose::LotRelease,
+            &p.user.login,
+            "login",
+            pw,
+            Some(p.clinic.id),
+        )
+        .await?;
+        if checked.is_none() {
             return Err(
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "password_incorrect")
                     .with_field("password"),

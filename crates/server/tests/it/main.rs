@@ -29,5 +29,6 @@ mod tests_plans_ui;
 mod tests_safety;
 mod tests_supply_api;
 mod tests_supply_ui;
+mod tests_throttle;
 
 pub use harness::*;
