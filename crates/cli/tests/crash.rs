@@ -22,31 +22,21 @@
 )]
 
 mod common;
-use common::{jousei, text};
+use common::{jousei, ok, postgres_or_skip, s, tempdir, text};
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use jousei_store::testsupport::TestDb;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 const DOSE_CLIENTS: usize = 3;
 const PAYMENT_CLIENTS: usize = 3;
-
-fn ok(o: &Output) -> String {
-    assert!(o.status.success(), "{:?}", text(o));
-    text(o).0
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().map(|v| {
@@ -585,15 +575,9 @@ fn crash_run(name: &str, db_url: &str, fx: Fixture, dir: &Path) {
     );
 }
 
-fn tempdir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("jousei-cli-crash-{}", Uuid::now_v7()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 #[test]
 fn sqlite_survives_sigkill_during_doses_and_payments() {
-    let dir = tempdir();
+    let dir = tempdir("jousei-cli-crash");
     let (url, fx) = demo(&dir);
     crash_run("sqlite", &url, fx, &dir);
     let _ = std::fs::remove_dir_all(dir);
@@ -602,17 +586,10 @@ fn sqlite_survives_sigkill_during_doses_and_payments() {
 #[test]
 fn postgres_survives_sigkill_during_doses_and_payments() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let pg = match rt.block_on(TestDb::postgres()) {
-        Ok(db) => db,
-        Err(reason) => {
-            if std::env::var("JOUSEI_REQUIRE_POSTGRES").is_ok() {
-                panic!("PostgreSQL required but unavailable: {reason}");
-            }
-            eprintln!("SKIPPED (PostgreSQL): {reason}");
-            return;
-        }
+    let Some(pg) = postgres_or_skip(&rt) else {
+        return;
     };
-    let dir = tempdir();
+    let dir = tempdir("jousei-cli-crash");
     let (src, fx) = demo(&dir);
     let archive = dir.join("demo.tar.zst");
     ok(&jousei(&[
@@ -640,7 +617,7 @@ fn postgres_survives_sigkill_during_doses_and_payments() {
 /// receipt numbers).
 #[test]
 fn the_checks_find_lost_half_written_and_gapped_records() {
-    let dir = tempdir();
+    let dir = tempdir("jousei-cli-crash");
     let (url, fx) = demo(&dir);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (bad, _) = rt.block_on(verify(&url, &Tally::default()));

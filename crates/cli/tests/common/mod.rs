@@ -21,3 +21,38 @@ pub fn text(o: &Output) -> (String, String) {
         String::from_utf8_lossy(&o.stderr).into_owned(),
     )
 }
+
+/// Standard output of a run that must succeed.
+pub fn ok(o: &Output) -> String {
+    assert!(o.status.success(), "{:?}", text(o));
+    text(o).0
+}
+
+/// A path as an argument.
+pub fn s(p: &std::path::Path) -> &str {
+    p.to_str()
+        .unwrap_or_else(|| panic!("not UTF-8: {}", p.display()))
+}
+
+/// A fresh directory under the system's temporary one.
+pub fn tempdir(prefix: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display()));
+    d
+}
+
+/// A fresh PostgreSQL test database, or `None` after printing SKIPPED when
+/// `JOUSEI_TEST_POSTGRES_URL` is not set (a failure when
+/// `JOUSEI_REQUIRE_POSTGRES` is).
+pub fn postgres_or_skip(rt: &tokio::runtime::Runtime) -> Option<jousei_store::testsupport::TestDb> {
+    match rt.block_on(jousei_store::testsupport::TestDb::postgres()) {
+        Ok(db) => Some(db),
+        Err(reason) => {
+            if std::env::var("JOUSEI_REQUIRE_POSTGRES").is_ok() {
+                panic!("PostgreSQL required but unavailable: {reason}");
+            }
+            eprintln!("SKIPPED (PostgreSQL): {reason}");
+            None
+        }
+    }
+}
