@@ -210,3 +210,52 @@ fn physician_id(users: &Value) -> String {
         .unwrap()
         .to_string()
 }
+
+#[tokio::test]
+async fn lot_release_and_password_change_share_the_accounts_throttle() {
+    let app = spawn_app().await;
+    let qa = crate::tests_supply_api::Api::new(&app, "quality").await;
+    let b = app.signed_in("quality", "ja").await;
+    // The password is checked before the lot is looked at.
+    let path = format!("/api/v1/lots/{}/transitions", uuid::Uuid::now_v7());
+    for i in 0..5 {
+        let (st, v) = qa
+            .post(
+                &path,
+                json!({"action": "release", "password": format!("{GUESS}{i}")}),
+            )
+            .await;
+        assert_eq!((st, v["code"].as_str()), (422, Some("password_incorrect")));
+    }
+    let (st, v) = qa
+        .post(&path, json!({"action": "release", "password": GUESS}))
+        .await;
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (429, Some("too_many_attempts")),
+        "{v}"
+    );
+    // The same account changing its password is refused too, with the
+    // localised message on the page.
+    let csrf = b.csrf("/account").await;
+    let r = b
+        .post_form(
+            "/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current", PASSWORD),
+                ("new_password", "Another-pass-2026!"),
+            ],
+        )
+        .await;
+    let html = r.text().await.unwrap();
+    assert!(html.contains("パスワードの誤りが続いたため"), "{html}");
+    let actions = app.audit_actions().await;
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| *a == "password_check_failed")
+            .count(),
+        5
+    );
+}
