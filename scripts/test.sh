@@ -85,6 +85,9 @@ if ensure_postgres; then
     cargo test --quiet -p jousei-store --test conformance
   JOUSEI_TEST_POSTGRES_URL="$PG_URL" JOUSEI_TEST_BACKEND=postgres \
     cargo test --quiet -p jousei-server --test it
+  # The crash test's PostgreSQL part (JOUSEI_CRASH_KILLS, default 5; docs/reliability.md).
+  JOUSEI_TEST_POSTGRES_URL="$PG_URL" JOUSEI_REQUIRE_POSTGRES=1 \
+    cargo test --quiet -p jousei --test crash postgres
 else
   skip "PostgreSQL tests" "no PostgreSQL on 127.0.0.1:5432 and it could not be installed (needs root and apt)"
 fi

@@ -226,7 +226,12 @@ impl Shared {
             self.count(what, "conn");
             return None;
         };
-        self.count(what, status.as_str());
+        // A refusal is counted with its problem code (e.g. `409 care_refused`).
+        let code = v["code"]
+            .as_str()
+            .map(|c| format!(" {c}"))
+            .unwrap_or_default();
+        self.count(what, &format!("{}{code}", status.as_str()));
         status.is_success().then_some(v)
     }
 }
