@@ -29,7 +29,7 @@ pub trait ThrottleStore: Send + Sync {
     /// write transaction: each key's count is raised first, then compared
     /// with its limit (a key over its limit is locked for `window_secs`).
     /// Rows whose window has passed and that are not locked are deleted
-    /// first, so the table stays bounded.
+    /// first (a statement of its own), so the table stays bounded.
     async fn throttle_attempt(
         &self,
         keys: &[ThrottleKey],

@@ -42,12 +42,20 @@ macro_rules! throttle_impl {
                 use $crate::throttle::ThrottleVerdict;
                 use $crate::throttle_imp::*;
                 let window_began = plus_secs(now, -window_secs);
-                let mut tx = self.begin_write().await?;
-                sqlx::query(SQL_PRUNE)
+                // Housekeeping in its own statement, before the counting
+                // transaction: no row lock of the prune is held while keys
+                // are counted (on PostgreSQL two attempts could otherwise
+                // deadlock on an expired row). A failed prune is retried by
+                // the next attempt.
+                if let Err(e) = sqlx::query(SQL_PRUNE)
                     .bind(window_began)
                     .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                    .execute(&self.pool)
+                    .await
+                {
+                    tracing::warn!(error = %e, "password throttle: pruning failed");
+                }
+                let mut tx = self.begin_write().await?;
                 let mut retry_after = 0i64;
                 for k in keys {
                     let (attempts, locked_until): (i64, Option<$crate::Ts>) =
