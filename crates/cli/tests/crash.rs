@@ -126,37 +126,50 @@ fn free_port() -> u16 {
 }
 
 /// `jousei serve` on a free port; returns when `/readyz` answers.
-async fn start(db_url: &str, log: &Path, http: &reqwest::Client) -> (Child, String) {
+/// A running `jousei serve`, killed when dropped (so a failing test leaves
+/// no server behind).
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn start(db_url: &str, log: &Path, http: &reqwest::Client) -> (Server, String) {
     let port = free_port();
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(log)
         .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_jousei"))
-        .args([
-            "serve",
-            "--database",
-            db_url,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .env_remove("JOUSEI_DATABASE_URL")
-        .env_remove("JOUSEI_CONFIG")
-        .stdin(Stdio::null())
-        .stdout(file.try_clone().unwrap())
-        .stderr(file)
-        .spawn()
-        .unwrap();
+    let mut server = Server(
+        Command::new(env!("CARGO_BIN_EXE_jousei"))
+            .args([
+                "serve",
+                "--database",
+                db_url,
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .env_remove("JOUSEI_DATABASE_URL")
+            .env_remove("JOUSEI_CONFIG")
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .spawn()
+            .unwrap(),
+    );
     let base = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Ok(r) = http.get(format!("{base}/readyz")).send().await
             && r.status().is_success()
         {
-            return (child, base);
+            return (server, base);
         }
-        if let Some(st) = child.try_wait().unwrap() {
+        if let Some(st) = server.0.try_wait().unwrap() {
             panic!(
                 "jousei serve exited with {st}: {}",
                 std::fs::read_to_string(log).unwrap_or_default()
@@ -168,9 +181,9 @@ async fn start(db_url: &str, log: &Path, http: &reqwest::Client) -> (Child, Stri
 }
 
 /// SIGKILL (std's `Child::kill` on Unix), then reap.
-fn kill(child: &mut Child) {
-    child.kill().unwrap();
-    child.wait().unwrap();
+fn kill(server: &mut Server) {
+    server.0.kill().unwrap();
+    server.0.wait().unwrap();
 }
 
 #[derive(Debug, Default)]
