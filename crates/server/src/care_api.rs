@@ -67,7 +67,7 @@ type Json201<T> = (StatusCode, Json<T>);
 /// message. Nothing is written; the read is audited.
 #[utoipa::path(post, path = "/api/v1/care/check", tag = "care", security(("bearer" = [])), request_body = CareIn, responses(
     (status = 200, body = Object),
-    (status = 422, description = "unknown patient, lot, scan, location…: every problem in `errors`", body = Problem, content_type = "application/problem+json")))]
+    (status = 422, description = "unknown patient, lot, scan, location…: every problem in `errors`, and a scanned lot's own blocks as `check_blocked` items with `finding`, `subject` and `params`", body = Problem, content_type = "application/problem+json")))]
 async fn check(
     State(state): State<AppState>,
     Signed(p, ctx): Signed,

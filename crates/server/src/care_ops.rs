@@ -794,7 +794,22 @@ pub async fn check(
     locale: Locale,
     input: &CareIn,
 ) -> Result<CheckView, ApiError> {
-    let g = gather(state, p, input, Ts::now()).await?;
+    let g = match gather(state, p, input, Ts::now()).await {
+        Ok(g) => g,
+        // A scanned lot's own blocks are named at once, whatever else is
+        // still missing (as at the chair): each as `check_blocked` with
+        // the finding, its subject and its message.
+        Err(mut e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            for f in lot_blocks(state, p, input).await? {
+                let mut s = SubError::new("check_blocked");
+                s.args = vec![("message", finding_message(&state.i18n, locale, &f))];
+                describe_finding(&mut s, f.code.as_str(), f.subject.as_ref(), Some(&f));
+                e.errors.push(s);
+            }
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     note_read(state, p, g.patient.id, "care_check").await?;
     let out = care::check(&g.facts);
     Ok(check_view(state, locale, &g, &out))
@@ -872,17 +887,7 @@ fn refused(
                     .map(|f| finding_message(&state.i18n, locale, f))
                     .unwrap_or_else(|| x.finding.as_str().to_string()),
             )];
-            s.data.insert("finding".into(), x.finding.as_str().into());
-            if let Some(subject) = &x.subject
-                && let Ok(v) = serde_json::to_value(subject)
-            {
-                s.data.insert("subject".into(), v);
-            }
-            if let Some(f) = finding
-                && let Ok(v) = serde_json::to_value(&f.params)
-            {
-                s.data.insert("params".into(), v);
-            }
+            describe_finding(&mut s, x.finding.as_str(), x.subject.as_ref(), finding);
             if let Some(i) = x.override_index {
                 s.data.insert("override_index".into(), i.into());
             }
@@ -890,6 +895,27 @@ fn refused(
         })
         .collect();
     ApiError::many(StatusCode::CONFLICT, "care_refused", errors)
+}
+
+/// A problem item's machine-readable part: the finding's code, its
+/// subject (the lot, the vial, …) and its values.
+fn describe_finding(
+    s: &mut SubError,
+    code: &str,
+    subject: Option<&Subject>,
+    finding: Option<&Finding>,
+) {
+    s.data.insert("finding".into(), code.into());
+    if let Some(subject) = subject
+        && let Ok(v) = serde_json::to_value(subject)
+    {
+        s.data.insert("subject".into(), v);
+    }
+    if let Some(f) = finding
+        && let Ok(v) = serde_json::to_value(&f.params)
+    {
+        s.data.insert("params".into(), v);
+    }
 }
 
 fn sites_of(input: &RecordIn) -> Result<Option<InjectionSites>, FieldError> {

@@ -709,3 +709,40 @@ async fn a_lot_whose_expiry_time_has_passed_is_blocked_at_the_chair() {
         "{v}"
     );
 }
+
+/// A scanned lot's own blocks are named at once by the API's check, whatever
+/// else is still missing (issue 13 item 11): an incomplete form answers 422
+/// with its problems and, beside them, `check_blocked` for the recalled lot,
+/// with the finding, the lot and the message.
+#[tokio::test]
+async fn an_incomplete_check_still_names_a_recalled_lots_block() {
+    let app = spawn_app().await;
+    let c = chair(&app).await;
+    let (recalled, number) = c.lot("recalled");
+    let mut body = care(&c, &[(&recalled, "5")]);
+    body["location_id"] = json!("nowhere");
+    let (st, e) = c.nurse.post("/api/v1/care/check", body).await;
+    assert_eq!(st, 422, "{e}");
+    let items = e["errors"].as_array().unwrap();
+    assert!(
+        items.iter().any(|x| x["code"] == "care_location_unknown"),
+        "{e}"
+    );
+    let block = items
+        .iter()
+        .find(|x| x["code"] == "check_blocked")
+        .unwrap_or_else(|| panic!("no lot block among the problems: {e}"));
+    assert_eq!(block["finding"], "lot_recalled", "{e}");
+    assert_eq!(block["subject"]["lot_number"], number.as_str(), "{e}");
+    assert!(
+        block["detail"].as_str().unwrap().contains(number.as_str()),
+        "{e}"
+    );
+    // A complete check of the same lot gives the same finding.
+    let (st, v) = c
+        .nurse
+        .post("/api/v1/care/check", care(&c, &[(&recalled, "5")]))
+        .await;
+    assert_eq!(st, 200, "{v}");
+    assert!(finding_codes(&v).contains(&"lot_recalled".to_string()));
+}
