@@ -349,18 +349,7 @@ macro_rules! care_impl {
                 let now = $crate::Ts::now();
                 let mut tx = self.begin_write().await?;
                 Self::lock_writes(&mut tx).await?;
-                let (clinics,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM clinics WHERE id = $1")
-                    .bind(clinic_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                if clinics == 0 {
-                    return Err($crate::StoreError::NotFound);
-                }
-                let (last,): (Option<i64>,) = sqlx::query_as("SELECT MAX(version) FROM blood_donation_notices WHERE clinic_id = $1")
-                    .bind(clinic_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let version = last.unwrap_or(0) + 1;
+                let version = Self::next_clinic_version(&mut tx, clinic_id, "blood_donation_notices").await?;
                 let res = sqlx::query("INSERT INTO blood_donation_notices (clinic_id, version, text_ja, text_en, author_id, at) VALUES ($1, $2, $3, $4, $5, $6)")
                     .bind(clinic_id)
                     .bind(version)

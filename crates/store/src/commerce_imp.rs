@@ -579,22 +579,10 @@ macro_rules! commerce_impl {
                 clinic_id: uuid::Uuid,
                 profile: &$crate::commerce::ClinicProfile,
             ) -> $crate::Result<$crate::commerce::ClinicProfile> {
-                use $crate::StoreError::NotFound;
                 let now = $crate::Ts::now();
                 let mut tx = self.begin_write().await?;
                 Self::lock_writes(&mut tx).await?;
-                let (clinics,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM clinics WHERE id = $1")
-                    .bind(clinic_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                if clinics == 0 {
-                    return Err(NotFound);
-                }
-                let (last,): (Option<i64>,) = sqlx::query_as("SELECT MAX(version) FROM clinic_profiles WHERE clinic_id = $1")
-                    .bind(clinic_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let version = last.unwrap_or(0) + 1;
+                let version = Self::next_clinic_version(&mut tx, clinic_id, "clinic_profiles").await?;
                 let res = sqlx::query("INSERT INTO clinic_profiles (clinic_id, version, profile, author_id, at) VALUES ($1, $2, $3, $4, $5)")
                     .bind(clinic_id)
                     .bind(version)

@@ -715,25 +715,14 @@ macro_rules! safety_impl {
                 clinic_id: uuid::Uuid,
                 policies: &jousei_core::safety::ReportingPolicies,
             ) -> $crate::Result<$crate::safety::ReportingPolicyVersion> {
-                use $crate::StoreError::{Conflict, NotFound};
+                use $crate::StoreError::Conflict;
                 if policies.check().is_err() {
                     return Err(Conflict("reporting_policy_invalid"));
                 }
                 let now = $crate::Ts::now();
                 let mut tx = self.begin_write().await?;
                 Self::lock_writes(&mut tx).await?;
-                let (clinics,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM clinics WHERE id = $1")
-                    .bind(clinic_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                if clinics == 0 {
-                    return Err(NotFound);
-                }
-                let (last,): (Option<i64>,) = sqlx::query_as("SELECT MAX(version) FROM reporting_policies WHERE clinic_id = $1")
-                    .bind(clinic_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let version = last.unwrap_or(0) + 1;
+                let version = Self::next_clinic_version(&mut tx, clinic_id, "reporting_policies").await?;
                 let res = sqlx::query("INSERT INTO reporting_policies (clinic_id, version, policy, author_id, at) VALUES ($1, $2, $3, $4, $5)")
                     .bind(clinic_id)
                     .bind(version)

@@ -173,6 +173,32 @@ macro_rules! supply_impl {
                 Ok(())
             }
 
+            /// The next version of a clinic's versioned setting kept in
+            /// `table` (clinic profile, reporting policy, blood-donation
+            /// notice), inside the write `tx`: `NotFound` when the clinic
+            /// does not exist, else the highest version stored + 1 (1 at
+            /// first). `table` is one of jousei's own table names, never input.
+            async fn next_clinic_version(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                clinic_id: uuid::Uuid,
+                table: &'static str,
+            ) -> $crate::Result<i64> {
+                let (clinics,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM clinics WHERE id = $1")
+                    .bind(clinic_id)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                if clinics == 0 {
+                    return Err($crate::StoreError::NotFound);
+                }
+                let (last,): (Option<i64>,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT MAX(version) FROM {table} WHERE clinic_id = $1"
+                )))
+                .bind(clinic_id)
+                .fetch_one(&mut **tx)
+                .await?;
+                Ok(last.unwrap_or(0) + 1)
+            }
+
             /// The rows `sql` selects, binding the clinic as `$1` and, when
             /// given, `key` as `$2`, read through `conn` (the list readers
             /// of safety and commerce share it).
