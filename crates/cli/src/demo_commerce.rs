@@ -472,6 +472,16 @@ pub async fn seed(
         s.pay(&c, 44_000, "card", Some(&note), day).await?;
     }
 
+    // Kimura goes on with her course session by session: before the
+    // package is cancelled she takes a single-session contract on the same
+    // plan, so cancelling the package leaves her booked sessions standing
+    // (a cancellation cancels the contract's future appointments unless
+    // another active contract covers the plan: issue 16, error 5).
+    let single = item("CM-IV-1")?;
+    let (patient, plan, _) = s.patient_plan(treated::KIMURA.phone).await?;
+    s.contract((patient, plan, s.today), (single, 1), "lump_sum", "unclear")
+        .await?;
+
     // Kimura's cancellation, noticed today: the quote as the server
     // computes it, the refund, her card receipt reversed, and a receipt
     // for what the clinic keeps.

@@ -7,7 +7,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use jousei_core::commerce::cancellation::Quote;
 use jousei_store::commerce::{ClinicProfile, ContractDocument, Receipt};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -153,8 +152,9 @@ pub struct NoticeIn {
     pub notice: String,
 }
 
-/// The cancellation quote on a notice day, with its arithmetic (nothing
-/// changes).
+/// The cancellation quote on a notice day, with its arithmetic and the
+/// future appointments cancelling would cancel (`appointments_to_cancel`;
+/// nothing changes).
 #[utoipa::path(get, path = "/api/v1/contracts/{id}/cancellation-quote", tag = "contracts", security(("bearer" = [])), params(("id" = Uuid, Path), NoticeIn), responses(
     (status = 200, body = Object), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn cancellation_quote(
@@ -162,7 +162,7 @@ async fn cancellation_quote(
     Signed(p, _): Signed,
     Path(id): Path<Uuid>,
     Query(q): Query<NoticeIn>,
-) -> Result<Json<Quote>, ApiError> {
+) -> Result<Json<ops::QuoteView>, ApiError> {
     Ok(Json(ops::quote(&state, &p, id, &q.notice).await?))
 }
 

@@ -24,6 +24,7 @@ use jousei_store::commerce::{
     ClinicProfile, Contract, ContractDocument, ContractLine, NewContract, NewPayment, NewReceipt,
     Payment, PriceItem, PriceItemFacts, Receipt, ReceiptLine,
 };
+use jousei_store::plan::Appointment;
 use jousei_store::{StoreError, Ts};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -566,17 +567,45 @@ fn notice_date(raw: &str) -> Result<Date, ApiError> {
         .map_err(|_| ApiError::fields(vec![FieldError::new("notice", "date_invalid")]))
 }
 
-/// The quote for a cancellation noticed on `notice` (no change).
+/// A cancellation quote with what cancelling also ends.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuoteView {
+    #[serde(flatten)]
+    pub quote: Quote,
+    /// The contract's future appointments (its plan's, still booked, from
+    /// now) that cancelling cancels in the same step; empty when another
+    /// active contract covers the plan.
+    pub appointments_to_cancel: Vec<Appointment>,
+}
+
+/// The quote for a cancellation noticed on `notice` (no change), with the
+/// appointments cancelling would cancel, shown before confirming.
 pub async fn quote(
     state: &AppState,
     p: &Principal,
     id: Uuid,
     notice: &str,
-) -> Result<Quote, ApiError> {
+) -> Result<QuoteView, ApiError> {
     p.require(Permission::ContractRead)?;
     let c = contract_of(state, p, id).await?;
     let notice = notice_date(notice)?;
-    cancellation::quote(&quote_facts(&c, notice)).map_err(ApiError::fields)
+    let quote = cancellation::quote(&quote_facts(&c, notice)).map_err(ApiError::fields)?;
+    let mut appointments_to_cancel = Vec::new();
+    if c.status == "active" {
+        for a in state
+            .store
+            .future_appointments_of_contract(p.clinic.id, id, Ts::now())
+            .await?
+        {
+            if let Some(a) = state.store.appointment(p.clinic.id, a).await? {
+                appointments_to_cancel.push(a);
+            }
+        }
+    }
+    Ok(QuoteView {
+        quote,
+        appointments_to_cancel,
+    })
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]

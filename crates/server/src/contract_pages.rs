@@ -716,17 +716,31 @@ async fn contract_with(
         None
     } else {
         match ops::quote(state, p, id, &notice).await {
-            Ok(Quote {
-                kind,
-                max_charge,
-                refund,
-                steps,
-                ..
+            Ok(ops::QuoteView {
+                quote:
+                    Quote {
+                        kind,
+                        max_charge,
+                        refund,
+                        steps,
+                        ..
+                    },
+                appointments_to_cancel,
             }) => Some((
                 l.t(&format!("con-kind-{}", kind.as_str())),
                 yen(&l, max_charge),
                 yen(&l, refund.unwrap_or(0)),
-                steps.iter().map(|s| s.text(l.locale)).collect(),
+                steps
+                    .iter()
+                    .map(|s| s.text(l.locale))
+                    .chain(appointments_to_cancel.iter().map(|a| {
+                        l.i18n.t_args(
+                            l.locale,
+                            "con-appointment-to-cancel",
+                            &[("at", local_time(a.starts_at.0, zone))],
+                        )
+                    }))
+                    .collect(),
             )),
             Err(_) => None,
         }

@@ -307,6 +307,15 @@ pub trait CommerceStore: Send + Sync {
         clinic_id: Uuid,
         document_id: Uuid,
     ) -> Result<Option<Vec<u8>>>;
+    /// The appointments cancelling the contract cancels: those of its plan
+    /// still booked and starting at or after `from`, earliest first; none
+    /// when another active contract covers the same plan (or it has none).
+    async fn future_appointments_of_contract(
+        &self,
+        clinic_id: Uuid,
+        contract_id: Uuid,
+        from: Ts,
+    ) -> Result<Vec<Uuid>>;
     /// A kept document (without its bytes).
     async fn contract_document(
         &self,
@@ -329,7 +338,10 @@ pub trait CommerceStore: Send + Sync {
     ) -> Result<ContractDocument>;
     /// Cancels an active contract (`contract_not_active` otherwise) with the
     /// notice day and the quote as executed; the refund, when positive, is
-    /// recorded as a negative payment in the same transaction.
+    /// recorded as a negative payment, and the contract's future
+    /// appointments (see [`CommerceStore::future_appointments_of_contract`],
+    /// from now) are cancelled with their events, all in the same
+    /// transaction. The kept quote lists them as `appointments_cancelled`.
     #[allow(clippy::too_many_arguments)]
     async fn cancel_contract(
         &self,

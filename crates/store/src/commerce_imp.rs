@@ -73,6 +73,12 @@ pub(crate) const USED_SELECT: &str = "SELECT c.id, COUNT(a.id) FROM contracts c 
 /// Paid per contract.
 pub(crate) const PAID_SELECT: &str = "SELECT c.id, CAST(SUM(p.amount) AS BIGINT) FROM contracts c JOIN payments p ON p.contract_id = c.id";
 
+/// The contract's future appointments that cancelling it cancels (binds:
+/// clinic `$1`, contract `$2`, from `$3`): those of its plan still booked
+/// and starting from `$3`, unless another active contract of the clinic
+/// covers the same plan (its sessions still need them). Earliest first.
+pub(crate) const FUTURE_APPOINTMENTS_SELECT: &str = "SELECT a.id FROM appointments a JOIN contracts c ON c.clinic_id = a.clinic_id AND c.plan_id = a.plan_id WHERE c.clinic_id = $1 AND c.id = $2 AND a.status = 'booked' AND a.starts_at >= $3 AND NOT EXISTS (SELECT 1 FROM contracts o WHERE o.clinic_id = c.clinic_id AND o.plan_id = c.plan_id AND o.id <> c.id AND o.status = 'active') ORDER BY a.starts_at, a.id";
+
 /// Newest first.
 pub(crate) const CONTRACT_ORDER: &str = " ORDER BY c.seq DESC";
 
@@ -926,6 +932,17 @@ macro_rules! commerce_impl {
             }
 
             #[tracing::instrument(skip_all)]
+            async fn future_appointments_of_contract(&self, clinic_id: uuid::Uuid, contract_id: uuid::Uuid, from: $crate::Ts) -> $crate::Result<Vec<uuid::Uuid>> {
+                let rows: Vec<(uuid::Uuid,)> = sqlx::query_as($crate::commerce_imp::FUTURE_APPOINTMENTS_SELECT)
+                    .bind(clinic_id)
+                    .bind(contract_id)
+                    .bind(from)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows.into_iter().map(|(id,)| id).collect())
+            }
+
+            #[tracing::instrument(skip_all)]
             async fn contract_document(&self, clinic_id: uuid::Uuid, document_id: uuid::Uuid) -> $crate::Result<Option<$crate::commerce::ContractDocument>> {
                 let mut conn = self.pool.acquire().await?;
                 Self::contract_document_on(&mut *conn, clinic_id, document_id).await
@@ -1014,10 +1031,30 @@ macro_rules! commerce_impl {
                 if Self::contract_status_in(&mut tx, clinic_id, id).await? != "active" {
                     return Err(Conflict("contract_not_active"));
                 }
+                // The future appointments of the contract end with it, in
+                // this transaction, and the cancellation keeps their ids.
+                let now = $crate::Ts::now();
+                let future: Vec<(uuid::Uuid,)> = sqlx::query_as($crate::commerce_imp::FUTURE_APPOINTMENTS_SELECT)
+                    .bind(clinic_id)
+                    .bind(id)
+                    .bind(now)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let reason = "契約の解約 / contract cancelled";
+                let mut cancelled = Vec::new();
+                for (appointment,) in future {
+                    Self::set_appointment_status_in(&mut tx, actor, clinic_id, appointment,
+                        jousei_core::plan::appointment::AppointmentStatus::Cancelled, Some(reason)).await?;
+                    cancelled.push(appointment);
+                }
+                let mut kept = quote.clone();
+                if let Some(fields) = kept.as_object_mut() {
+                    fields.insert("appointments_cancelled".into(), serde_json::json!(cancelled));
+                }
                 let n = sqlx::query("UPDATE contracts SET status = 'cancelled', cancelled_on = $2, cancellation = $3 WHERE id = $1 AND status = 'active'")
                     .bind(id)
                     .bind(jiff_sqlx::Date::from(notice_on))
-                    .bind(quote.to_string())
+                    .bind(kept.to_string())
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
@@ -1037,7 +1074,8 @@ macro_rules! commerce_impl {
                 };
                 Self::append_audit(&mut tx, actor, Some(clinic_id), "contract_cancelled", "contract", Some(id.to_string()),
                     serde_json::json!({"notice_on": notice_on, "quote": quote, "refund": refund,
-                        "refund_method": refund_method, "refund_payment_id": refund_payment})).await?;
+                        "refund_method": refund_method, "refund_payment_id": refund_payment,
+                        "appointments_cancelled": cancelled})).await?;
                 let out = Self::contract_on(&mut *tx, clinic_id, id).await?.ok_or(NotFound)?;
                 tx.commit().await?;
                 Ok(out)

@@ -235,6 +235,36 @@ macro_rules! plan_impl {
                 row.ok_or($crate::StoreError::NotFound)?.try_into()
             }
 
+            /// Changes an appointment's status inside the caller's write
+            /// transaction (after the write lock), with its event and audit
+            /// entry; `appointment_status_invalid` for a change the status
+            /// machine refuses. Shared by `set_appointment_status` and the
+            /// cancellation of a contract (its future appointments).
+            pub(crate) async fn set_appointment_status_in(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                actor: &$crate::Actor,
+                clinic_id: uuid::Uuid,
+                id: uuid::Uuid,
+                to: jousei_core::plan::appointment::AppointmentStatus,
+                reason: Option<&str>,
+            ) -> $crate::Result<$crate::plan::Appointment> {
+                let mut a = Self::appointment_in(tx, clinic_id, id).await?;
+                let from = a.status;
+                if !from.can_become(to) {
+                    return Err($crate::StoreError::Conflict("appointment_status_invalid"));
+                }
+                sqlx::query("UPDATE appointments SET status = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(to.as_str())
+                    .execute(&mut **tx)
+                    .await?;
+                a.status = to;
+                let seq = Self::add_event(tx, actor, &a, "status", Some(from), None, reason).await?;
+                Self::append_audit(tx, actor, Some(clinic_id), "appointment_status", "appointment", Some(id.to_string()),
+                    serde_json::json!({"from": from, "to": to, "event": seq, "reason": reason})).await?;
+                Ok(a)
+            }
+
             async fn appointment_in(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 clinic_id: uuid::Uuid,
@@ -892,20 +922,7 @@ macro_rules! plan_impl {
             ) -> $crate::Result<$crate::plan::Appointment> {
                 let mut tx = self.begin_write().await?;
                 Self::lock_writes(&mut tx).await?;
-                let mut a = Self::appointment_in(&mut tx, clinic_id, id).await?;
-                let from = a.status;
-                if !from.can_become(to) {
-                    return Err($crate::StoreError::Conflict("appointment_status_invalid"));
-                }
-                sqlx::query("UPDATE appointments SET status = $2 WHERE id = $1")
-                    .bind(id)
-                    .bind(to.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-                a.status = to;
-                let seq = Self::add_event(&mut tx, actor, &a, "status", Some(from), None, reason).await?;
-                Self::append_audit(&mut tx, actor, Some(clinic_id), "appointment_status", "appointment", Some(id.to_string()),
-                    serde_json::json!({"from": from, "to": to, "event": seq, "reason": reason})).await?;
+                let a = Self::set_appointment_status_in(&mut tx, actor, clinic_id, id, to, reason).await?;
                 tx.commit().await?;
                 Ok(a)
             }

@@ -45,7 +45,7 @@ pub(super) async fn commerce(s: &Seeded) {
     assert_eq!(price("CM-KNEE-3").0, 165_000);
 
     let contracts = s.store.contracts(s.clinic).await.unwrap();
-    assert_eq!(contracts.len(), 5);
+    assert_eq!(contracts.len(), 6);
     // The doses not voided under a plan from the contract's first day.
     let used = |plan: Uuid, from: Date| async move {
         let n = s
@@ -137,8 +137,18 @@ pub(super) async fn commerce(s: &Seeded) {
 
     // Kimura: cancelled after the cooling-off with one session given; the
     // quote kept is the one the rules give, the refund paid back.
+    // She goes on session by session under a second, active contract on
+    // the same plan, so her booked sessions stayed booked.
     let plan = s.plan("090-2468-1357").await.0;
-    let kimura = s.contract_of(plan.patient_id).await;
+    let both = s
+        .store
+        .contracts_of_patient(s.clinic, plan.patient_id)
+        .await
+        .unwrap();
+    assert_eq!(both.len(), 2);
+    let single = both.iter().find(|c| c.status == "active").unwrap();
+    assert_eq!((single.plan_id, single.sessions), (Some(plan.id), 1));
+    let kimura = both.into_iter().find(|c| c.status != "active").unwrap();
     assert!(kimura.covered);
     assert_eq!(kimura.status, "cancelled");
     assert_eq!(kimura.cancelled_on, Some(s.today));
@@ -161,10 +171,20 @@ pub(super) async fn commerce(s: &Seeded) {
     // 220,000 × 1 ÷ 5 = 44,000 given; 20% of the rest 176,000 = 35,200.
     assert_eq!(q.max_charge, 79_200);
     assert_eq!(q.refund, Some(140_800));
-    assert_eq!(
-        kimura.cancellation.as_ref().unwrap(),
-        &serde_json::to_value(&q).unwrap()
-    );
+    // The quote kept, with the future appointments the cancellation
+    // cancelled (issue 16, error 5): none of hers is still booked.
+    let mut kept = kimura.cancellation.clone().unwrap();
+    let cancelled = kept
+        .as_object_mut()
+        .unwrap()
+        .remove("appointments_cancelled")
+        .unwrap();
+    assert_eq!(kept, serde_json::to_value(&q).unwrap());
+    for a in cancelled.as_array().unwrap() {
+        let id = Uuid::parse_str(a.as_str().unwrap()).unwrap();
+        let a = s.store.appointment(s.clinic, id).await.unwrap().unwrap();
+        assert_eq!(a.status.as_str(), "cancelled");
+    }
     assert_eq!(kimura.paid, 79_200);
     // The refund is stamped by the store with the real clock, the payment
     // with the story's day: compare the amounts, not their order.

@@ -40,6 +40,7 @@ con-covered-title = Covered by the Specified Commercial Transactions Act
 con-not-covered-title = Not covered by the Specified Commercial Transactions Act
 con-cooling-not-started = not started (the contract document has not been received): the patient may still cool off
 con-cooling-not-applicable = none: the Act does not cover this contract; a cancellation follows the clinic's own terms shown at sale
+con-appointment-to-cancel = The appointment on { $at } is cancelled with the contract.
 con-cooling-running = running until { $last } ({ $days } day(s) left)
 con-cooling-ended = ended on { $last }
 con-documents = Documents

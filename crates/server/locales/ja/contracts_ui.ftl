@@ -40,6 +40,7 @@ con-covered-title = 特定商取引法の適用あり
 con-not-covered-title = 特定商取引法の適用なし
 con-cooling-not-started = 未開始（契約書面が未受領）：クーリング・オフ可能です
 con-cooling-not-applicable = なし：特定商取引法の適用がない契約のため、解約は契約時にお示ししたクリニックの解約規定によります
+con-appointment-to-cancel = { $at } の予約は、解約と同時に取り消されます。
 con-cooling-running = { $last } まで（残り { $days } 日）
 con-cooling-ended = { $last } に終了
 con-documents = 書面

@@ -312,3 +312,104 @@ async fn a_contract_not_covered_has_no_cooling_off_and_follows_the_clinic_terms(
     assert_eq!(k["cancellation"]["kind"], "not_covered");
     assert_eq!(k["paid"], 10_000);
 }
+
+/// Error 5: cancelling a contract left its future appointments booked. The
+/// quote now lists them before confirming (`appointments_to_cancel`), and
+/// the cancellation cancels them in the same step; an appointment of
+/// another plan, and those of a plan another active contract still covers,
+/// stay booked.
+#[tokio::test]
+async fn cancelling_a_contract_cancels_its_future_appointments() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let admin = Api::new(&app, "admin").await;
+    let co = &s.coordinator;
+    let day = |n: i64| {
+        today()
+            .checked_add(jiff::Span::new().days(n))
+            .unwrap()
+            .to_string()
+    };
+    let plan = crate::tests_plans_api::approved_plan(&s, &s.hanako, &day(10)).await;
+    let (_, pkg) = admin
+        .post(
+            "/api/v1/price-items",
+            item("CM-IV-5", "package", 5, Some(6), "220000"),
+        )
+        .await;
+    let contract = |plan: Option<&str>| {
+        json!({"patient_id": s.hanako, "plan_id": plan, "lines": [{"price_item_id": pkg["id"], "quantity": 1}],
+               "starts_on": today().to_string(), "payment_plan": "lump_sum", "purpose": "beauty", "method": "drug"})
+    };
+    let (st, k) = co.post("/api/v1/contracts", contract(Some(&plan))).await;
+    assert_eq!(st, 201, "{k}");
+    let id = k["id"].as_str().unwrap().to_string();
+    let mut booked = Vec::new();
+    for (n, plan_id, room) in [
+        (12, Some(&plan), "A"),
+        (40, Some(&plan), "A"),
+        (20, None, "B"),
+    ] {
+        let (st, a) = co
+            .post(
+                "/api/v1/appointments",
+                json!({"patient_id": s.hanako, "plan_id": plan_id, "date": day(n), "time": "10:00",
+                       "duration_minutes": 30, "room": room}),
+            )
+            .await;
+        assert_eq!(st, 201, "{a}");
+        booked.push(a["id"].as_str().unwrap().to_string());
+    }
+
+    let quote_path = format!(
+        "/api/v1/contracts/{id}/cancellation-quote?notice={}",
+        today()
+    );
+    let (st, q) = co.get(&quote_path).await;
+    assert_eq!(st, 200, "{q}");
+    let listed: Vec<&str> = q["appointments_to_cancel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [booked[0].as_str(), booked[1].as_str()], "{q}");
+
+    // A second active contract on the same plan: its appointments stay.
+    let (_, other) = co.post("/api/v1/contracts", contract(Some(&plan))).await;
+    let (_, q2) = co.get(&quote_path).await;
+    assert_eq!(q2["appointments_to_cancel"], json!([]), "{q2}");
+    let other_id = other["id"].as_str().unwrap();
+    let (st, _) = co
+        .post(
+            &format!("/api/v1/contracts/{other_id}/cancel"),
+            json!({"notice": today().to_string(), "refund_method": "cash"}),
+        )
+        .await;
+    assert_eq!(st, 200);
+
+    let (st, k) = co
+        .post(
+            &format!("/api/v1/contracts/{id}/cancel"),
+            json!({"notice": today().to_string(), "refund_method": "cash"}),
+        )
+        .await;
+    assert_eq!(st, 200, "{k}");
+    assert_eq!(
+        k["cancellation"]["appointments_cancelled"],
+        json!([booked[0], booked[1]]),
+        "{k}"
+    );
+    for (a, status) in booked.iter().zip(["cancelled", "cancelled", "booked"]) {
+        let row = app
+            .store
+            .appointment(
+                app.store.clinic_by_code("ginza").await.unwrap().unwrap().id,
+                uuid::Uuid::parse_str(a).unwrap(),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.status.as_str(), status, "{a}");
+    }
+}

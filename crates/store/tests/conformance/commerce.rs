@@ -627,7 +627,11 @@ async fn payments_sessions_and_cancellation(store: DynStore) {
         (
             "cancelled",
             Some(date(2026, 12, 10)),
-            &Some(quote.clone()),
+            // No appointment booked under the plan: none cancelled.
+            &Some(
+                serde_json::json!({"used": 1, "fee": 20_000, "refund": 420_000,
+                "appointments_cancelled": []})
+            ),
             130_000,
             1
         )
