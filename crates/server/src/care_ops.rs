@@ -388,6 +388,35 @@ pub async fn gather(
     input: &CareIn,
     at: Ts,
 ) -> Result<Gathered, ApiError> {
+    match gather_facts(state, p, input, at).await? {
+        Gathering::Ready(g) => Ok(*g),
+        Gathering::Incomplete { error, .. } => Err(error),
+    }
+}
+
+/// What gathering the facts found: everything the check needs, or what is
+/// missing (a 422 listing every problem) with the blocks of the lots that
+/// were scanned, which the chair shows at once whatever else is missing.
+#[derive(Debug)]
+pub enum Gathering {
+    Ready(Box<Gathered>),
+    Incomplete {
+        error: ApiError,
+        lot_blocks: Vec<Finding>,
+    },
+}
+
+/// Gathers the facts, or says what is missing together with the scanned
+/// lots' own blocks (recalled, expired, on hold, not released, rejected, an
+/// open temperature excursion), from the vials already resolved: nothing is
+/// read twice. Vials that name nothing known are left out of the blocks
+/// (they are named in the error).
+pub async fn gather_facts(
+    state: &AppState,
+    p: &Principal,
+    input: &CareIn,
+    at: Ts,
+) -> Result<Gathering, ApiError> {
     p.require(Permission::Administer)?;
     let clinic = p.clinic.id;
     let mut errs: Vec<SubError> = Vec::new();
@@ -480,10 +509,10 @@ pub async fn gather(
     let (Some(patient), Some(route), Some(location), Some(identity)) =
         (patient, route, location, identity)
     else {
-        return Err(invalid(errs));
+        return incomplete(state, p, errs, &vials).await;
     };
     if !errs.is_empty() {
-        return Err(invalid(errs));
+        return incomplete(state, p, errs, &vials).await;
     }
 
     // The patient's records.
@@ -622,14 +651,14 @@ pub async fn gather(
         route,
         vials: scanned,
     };
-    Ok(Gathered {
+    Ok(Gathering::Ready(Box::new(Gathered {
         facts,
         patient,
         plan,
         appointment_id: appointment.map(|a| a.id),
         location_id: location.id,
         vials,
-    })
+    })))
 }
 
 /// What the check knows of a resolved vial's product and lot (with the
@@ -653,37 +682,31 @@ async fn vial_facts(
     ))
 }
 
-/// The blocks of the lots scanned in `input`, on their own (recalled,
-/// expired, on hold, not released, rejected, an open temperature
-/// excursion): what the chair shows at once, whatever else is still
-/// missing. Vials that name nothing known are left out (they are named by
-/// [`gather`]). Nothing of a patient is read.
-pub async fn lot_blocks(
+/// An incomplete gathering: the problems, and the blocks of the lots of
+/// the vials resolved so far (nothing of a patient is read).
+async fn incomplete(
     state: &AppState,
     p: &Principal,
-    input: &CareIn,
-) -> Result<Vec<Finding>, ApiError> {
-    p.require(Permission::Administer)?;
-    let clinic = p.clinic.id;
-    let today = clinic_today(p);
-    let lots = state.store.lots(clinic).await?;
+    errs: Vec<SubError>,
+    vials: &[ResolvedVial],
+) -> Result<Gathering, ApiError> {
     let mut scanned = Vec::new();
-    for v in &input.vials {
-        let Ok(r) = resolve_vial(state, p, &lots, v, today).await else {
-            continue;
-        };
-        let (product, lot) = vial_facts(state, clinic, &r).await?;
+    for v in vials {
+        let (product, lot) = vial_facts(state, p.clinic.id, v).await?;
         scanned.push(ScannedVial {
             product,
             lot,
-            serial: r.serial,
+            serial: v.serial.clone(),
             opened_at: None,
             already_used: false,
             on_hand: 0,
             volume: None,
         });
     }
-    Ok(care::lot_blocks(&scanned, Ts::now().0, &p.clinic.time_zone))
+    Ok(Gathering::Incomplete {
+        error: invalid(errs),
+        lot_blocks: care::lot_blocks(&scanned, Ts::now().0, &p.clinic.time_zone),
+    })
 }
 
 fn invalid(errs: Vec<SubError>) -> ApiError {
@@ -794,21 +817,23 @@ pub async fn check(
     locale: Locale,
     input: &CareIn,
 ) -> Result<CheckView, ApiError> {
-    let g = match gather(state, p, input, Ts::now()).await {
-        Ok(g) => g,
+    let g = match gather_facts(state, p, input, Ts::now()).await? {
+        Gathering::Ready(g) => *g,
         // A scanned lot's own blocks are named at once, whatever else is
         // still missing (as at the chair): each as `check_blocked` with
         // the finding, its subject and its message.
-        Err(mut e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            for f in lot_blocks(state, p, input).await? {
+        Gathering::Incomplete {
+            mut error,
+            lot_blocks,
+        } => {
+            for f in lot_blocks {
                 let mut s = SubError::new("check_blocked");
                 s.args = vec![("message", finding_message(&state.i18n, locale, &f))];
                 describe_finding(&mut s, f.code.as_str(), f.subject.as_ref(), Some(&f));
-                e.errors.push(s);
+                error.errors.push(s);
             }
-            return Err(e);
+            return Err(error);
         }
-        Err(e) => return Err(e),
     };
     note_read(state, p, g.patient.id, "care_check").await?;
     let out = care::check(&g.facts);

@@ -498,8 +498,8 @@ async fn chair_submit(
     }
     let input = record_in(&f);
     // The check, always shown (also above a refused recording).
-    let checked = match ops::gather(&state, &p, &input.care, jousei_store::Ts::now()).await {
-        Ok(g) => {
+    let checked = match ops::gather_facts(&state, &p, &input.care, jousei_store::Ts::now()).await? {
+        ops::Gathering::Ready(g) => {
             let out = jousei_core::care::check(&g.facts);
             let messages = out
                 .findings
@@ -509,7 +509,10 @@ async fn chair_submit(
                 .collect();
             Some((out, messages))
         }
-        Err(e) => {
+        ops::Gathering::Incomplete {
+            error: e,
+            lot_blocks: blocks,
+        } => {
             let status = e.status;
             // Each vial's problem next to its own field.
             let vial_errs: Vec<(usize, String)> = e
@@ -530,7 +533,6 @@ async fn chair_submit(
                 })
                 .collect();
             // A scanned lot's own blocks, at once, whatever else is missing.
-            let blocks = ops::lot_blocks(&state, &p, &input.care).await?;
             let shown = (!blocks.is_empty()).then(|| {
                 let messages = blocks
                     .iter()
