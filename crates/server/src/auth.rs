@@ -25,7 +25,8 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 }
 
 /// Checks a password against a PHC string. A malformed hash never matches.
-pub fn verify_password(password: &str, phc: &str) -> bool {
+/// Private: every check of a password goes through `crate::throttle`.
+fn verify_password(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
         Ok(parsed) => Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
