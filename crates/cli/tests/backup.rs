@@ -14,7 +14,7 @@
 )]
 
 mod common;
-use common::{jousei, text};
+use common::{copy_database, jousei, text};
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -140,39 +140,13 @@ fn demo_moves_from_sqlite_to_postgres_and_back() {
     let src = demo(&dir);
     let before = dump(&src);
     let archive = dir.join("demo.tar.zst");
-    ok(&jousei(&[
-        "backup",
-        "--database",
-        &src,
-        "--out",
-        s(&archive),
-    ]));
-    ok(&jousei(&[
-        "restore",
-        "--from",
-        s(&archive),
-        "--database",
-        &pg.url,
-    ]));
+    copy_database(&src, &archive, "--database", &pg.url);
     assert_eq!(dump(&pg.url), before, "SQLite → PostgreSQL, every row");
     assert_eq!(audit_entries(&pg.url), audit_entries(&src));
     // And back: a PostgreSQL backup restores into SQLite.
     let back_archive = dir.join("pg.tar.zst");
-    ok(&jousei(&[
-        "backup",
-        "--database",
-        &pg.url,
-        "--out",
-        s(&back_archive),
-    ]));
     let back = dir.join("back");
-    ok(&jousei(&[
-        "restore",
-        "--from",
-        s(&back_archive),
-        "--data-dir",
-        s(&back),
-    ]));
+    copy_database(&pg.url, &back_archive, "--data-dir", s(&back));
     let back_url = format!("sqlite://{}", back.join("jousei.db").display());
     assert_eq!(dump(&back_url), before, "PostgreSQL → SQLite, every row");
     // A PostgreSQL target with data is refused too.

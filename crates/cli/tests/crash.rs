@@ -22,7 +22,7 @@
 )]
 
 mod common;
-use common::{jousei, ok, postgres_or_skip, s, tempdir, text};
+use common::{copy_database, jousei, ok, postgres_or_skip, s, tempdir, text};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -610,20 +610,7 @@ fn postgres_survives_sigkill_during_doses_and_payments() {
     let dir = tempdir("jousei-cli-crash");
     let (src, fx) = demo(&dir);
     let archive = dir.join("demo.tar.zst");
-    ok(&jousei(&[
-        "backup",
-        "--database",
-        &src,
-        "--out",
-        s(&archive),
-    ]));
-    ok(&jousei(&[
-        "restore",
-        "--from",
-        s(&archive),
-        "--database",
-        &pg.url,
-    ]));
+    copy_database(&src, &archive, "--database", &pg.url);
     crash_run("postgres", &pg.url, fx, &dir);
     rt.block_on(pg.cleanup());
     let _ = std::fs::remove_dir_all(dir);

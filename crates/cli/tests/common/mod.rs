@@ -29,6 +29,20 @@ pub fn ok(o: &Output) -> String {
 }
 
 /// A path as an argument.
+/// Copies the database `from` (a URL) into `to` through an archive at
+/// `archive`: `jousei backup`, then `jousei restore` with `to_flag`
+/// (`--database` with a URL or `--data-dir` with a folder); both must succeed.
+pub fn copy_database(from: &str, archive: &std::path::Path, to_flag: &str, to: &str) {
+    ok(&jousei(&[
+        "backup",
+        "--database",
+        from,
+        "--out",
+        s(archive),
+    ]));
+    ok(&jousei(&["restore", "--from", s(archive), to_flag, to]));
+}
+
 pub fn s(p: &std::path::Path) -> &str {
     p.to_str()
         .unwrap_or_else(|| panic!("not UTF-8: {}", p.display()))
