@@ -1279,14 +1279,7 @@ async fn blood_donation_notice_versions(store: DynStore, url: &str) {
             .await,
         Err(StoreError::NotFound)
     ));
-    let entries: Vec<_> = store
-        .audit_batch(0, 10_000)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.event)
-        .filter(|e| e.action == "blood_donation_notice_set")
-        .collect();
+    let entries = crate::audit_entries_of(&store, "blood_donation_notice_set").await;
     assert_eq!(entries.len(), 2);
     assert_eq!(entries[1].clinic_id, Some(s.clinic));
     assert!(entries[1].changes.contains("献血の問診"));

@@ -996,14 +996,7 @@ async fn clinic_profiles_are_versions(store: DynStore, url: &str) {
         Err(StoreError::NotFound)
     ));
 
-    let entries: Vec<_> = store
-        .audit_batch(0, 10_000)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.event)
-        .filter(|e| e.action == "clinic_profile_set")
-        .collect();
+    let entries = crate::audit_entries_of(&store, "clinic_profile_set").await;
     assert_eq!(entries.len(), 2);
     for e in &entries {
         assert_eq!(

@@ -22,6 +22,21 @@ use jousei_store::{
 };
 use uuid::Uuid;
 
+/// The audit entries of `action`, in chain order.
+pub async fn audit_entries_of(
+    store: &DynStore,
+    action: &str,
+) -> Vec<jousei_core::audit::AuditEvent> {
+    store
+        .audit_batch(0, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .filter(|e| e.action == action)
+        .collect()
+}
+
 pub async fn on_sqlite<F, Fut>(story: F)
 where
     F: FnOnce(DynStore) -> Fut,

@@ -1083,14 +1083,7 @@ async fn the_reporting_policy_is_kept_per_clinic_as_versions(store: DynStore, ur
             .is_empty()
     );
 
-    let entries: Vec<_> = store
-        .audit_batch(0, 10_000)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.event)
-        .filter(|e| e.action == "reporting_policy_set")
-        .collect();
+    let entries = crate::audit_entries_of(&store, "reporting_policy_set").await;
     assert_eq!(entries.len(), 2);
     assert_eq!(
         (
