@@ -209,6 +209,17 @@ pub(crate) fn care(c: &Chair, vials: &[(&str, &str)]) -> Value {
     })
 }
 
+/// Records hanako's dose from `vials` (lot id, mL), the blood-donation
+/// notice given: the status and the answer.
+pub(crate) async fn record(c: &Chair, vials: &[(&str, &str)]) -> (u16, Value) {
+    c.nurse
+        .post(
+            "/api/v1/administrations",
+            json!({"care": care(c, vials), "blood_donation_notice_given": true}),
+        )
+        .await
+}
+
 fn finding_codes(v: &Value) -> Vec<String> {
     v["findings"]
         .as_array()
@@ -257,13 +268,7 @@ async fn unusable_lots_and_a_wrong_identity_stop_the_dose_with_the_exact_reason(
         assert!(f["message"].as_str().unwrap().contains(&number), "{f}");
         // Recording is refused the same way and nothing leaves the stock.
         let before = on_hand(&app, c.clinic, &lot).await;
-        let (st, e) = c
-            .nurse
-            .post(
-                "/api/v1/administrations",
-                json!({"care": care(&c, &[(&lot, "5"), (&uc, "5")]), "blood_donation_notice_given": true}),
-            )
-            .await;
+        let (st, e) = record(&c, &[(&lot, "5"), (&uc, "5")]).await;
         assert_eq!((st, e["code"].as_str()), (409, Some("care_refused")), "{e}");
         // Each refusal says why: the finding's code, the lot, the message.
         let refusal = e["errors"]
@@ -557,13 +562,7 @@ async fn two_doses_racing_for_the_last_vial_cannot_both_be_recorded() {
     let (dp, _) = c.lot("dp");
     let (uc, _) = c.lot("uc");
     // Use one of the two DP vials first.
-    let (st, a) = c
-        .nurse
-        .post(
-            "/api/v1/administrations",
-            json!({"care": care(&c, &[(&dp, "5"), (&uc, "5")]), "blood_donation_notice_given": true}),
-        )
-        .await;
+    let (st, a) = record(&c, &[(&dp, "5"), (&uc, "5")]).await;
     assert_eq!(st, 201, "{a}");
     let ov = json!([{"code": "interval_too_short", "reason": "医師判断で追加投与"}]);
     let body = json!({"care": care(&c, &[(&dp, "5"), (&uc, "5")]), "overrides": ov});
@@ -619,13 +618,7 @@ async fn the_blood_donation_notice_is_the_clinics_text_and_the_dose_records_its_
     // The dose records the clinic's text and its version.
     let (dp, _) = c.lot("dp");
     let (uc, _) = c.lot("uc");
-    let (st, a) = c
-        .nurse
-        .post(
-            "/api/v1/administrations",
-            json!({"care": care(&c, &[(&dp, "5"), (&uc, "5")]), "blood_donation_notice_given": true}),
-        )
-        .await;
+    let (st, a) = record(&c, &[(&dp, "5"), (&uc, "5")]).await;
     assert_eq!(st, 201, "{a}");
     assert_eq!(a["blood_donation_notice_version"], 1, "{a}");
     assert_eq!(a["blood_donation_notice"], text["en"], "{a}");
@@ -685,13 +678,7 @@ async fn a_lot_whose_expiry_time_has_passed_is_blocked_at_the_chair() {
     assert_eq!(f["params"]["expiry"], format!("{} 00:00", today()), "{f}");
     assert!(f["message"].as_str().unwrap().contains("DP-T0"), "{f}");
     let before = on_hand(&app, c.clinic, &timed).await;
-    let (st, e) = c
-        .nurse
-        .post(
-            "/api/v1/administrations",
-            json!({"care": care(&c, &[(&timed, "5"), (&uc, "5")]), "blood_donation_notice_given": true}),
-        )
-        .await;
+    let (st, e) = record(&c, &[(&timed, "5"), (&uc, "5")]).await;
     assert_eq!((st, e["code"].as_str()), (409, Some("care_refused")), "{e}");
     assert_eq!(on_hand(&app, c.clinic, &timed).await, before);
 

@@ -5,7 +5,7 @@
 //! per rate; a reversal slip; a cancellation within the cooling-off
 //! refunds everything and stops the contract.
 
-use crate::tests_care_api::{care, chair};
+use crate::tests_care_api::{chair, record};
 use crate::tests_plans_api::today;
 use crate::tests_supply_api::Api;
 use crate::*;
@@ -139,13 +139,7 @@ async fn a_package_is_sold_paid_receipted_and_cancelled_within_the_cooling_off()
     // A dose under the plan uses a session (derived, never a counter).
     let (dp, _) = c.lot("dp");
     let (uc, _) = c.lot("uc");
-    let (st, _) = c
-        .nurse
-        .post(
-            "/api/v1/administrations",
-            json!({"care": care(&c, &[(&dp, "5"), (&uc, "5")]), "blood_donation_notice_given": true}),
-        )
-        .await;
+    let (st, _) = record(&c, &[(&dp, "5"), (&uc, "5")]).await;
     assert_eq!(st, 201);
     let (_, k) = co.get(&format!("/api/v1/contracts/{id}")).await;
     assert_eq!(

@@ -5,7 +5,7 @@
 //! patient, records the contact attempts and closes with its report; the
 //! dashboard counts it all.
 
-use crate::tests_care_api::{Chair, care, chair};
+use crate::tests_care_api::{Chair, care, chair, record};
 use crate::*;
 use serde_json::{Value, json};
 
@@ -29,13 +29,7 @@ fn codes(v: &Value) -> Vec<(String, String)> {
 async fn dosed(c: &Chair) -> String {
     let (dp, _) = c.lot("dp");
     let (uc, _) = c.lot("uc");
-    let (st, a) = c
-        .nurse
-        .post(
-            "/api/v1/administrations",
-            json!({"care": care(c, &[(&dp, "5"), (&uc, "5")]), "blood_donation_notice_given": true}),
-        )
-        .await;
+    let (st, a) = record(c, &[(&dp, "5"), (&uc, "5")]).await;
     assert_eq!(st, 201, "{a}");
     a["id"].as_str().unwrap().to_string()
 }
