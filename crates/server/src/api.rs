@@ -68,14 +68,14 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(audit_log))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
-        .routes(routes!(crate::barcode_ui::api_barcode_parse))
-        .routes(routes!(crate::barcode_ui::api_barcode_labels))
-        .merge(crate::supply_api::routes())
-        .merge(crate::patient_api::routes())
-        .merge(crate::plan_api::routes())
-        .merge(crate::care_api::routes())
-        .merge(crate::safety_api::routes())
-        .merge(crate::commerce_api::routes())
+        .routes(routes!(crate::barcodes::api_barcode_parse))
+        .routes(routes!(crate::barcodes::api_barcode_labels))
+        .merge(crate::supply::api::routes())
+        .merge(crate::patients::api::routes())
+        .merge(crate::plans::api::routes())
+        .merge(crate::care::api::routes())
+        .merge(crate::safety::api::routes())
+        .merge(crate::commerce::api::routes())
 }
 
 /// The OpenAPI document of the JSON API.

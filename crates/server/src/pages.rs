@@ -228,7 +228,7 @@ pub fn error_page(state: &AppState, locale: Locale, request_id: &str, e: &ApiErr
 }
 
 #[derive(Template)]
-#[template(path = "login.html")]
+#[template(path = "account/login.html")]
 struct LoginPage<'a> {
     l: Layout<'a>,
     error: Option<String>,
@@ -381,7 +381,7 @@ struct Area {
 }
 
 #[derive(Template)]
-#[template(path = "home.html")]
+#[template(path = "account/home.html")]
 struct HomePage<'a> {
     l: Layout<'a>,
     welcome: String,
@@ -473,7 +473,7 @@ async fn home(State(state): State<AppState>, Signed(p, ctx): Signed) -> Result<R
 }
 
 #[derive(Template)]
-#[template(path = "users.html")]
+#[template(path = "admin/users.html")]
 struct UsersPage<'a> {
     l: Layout<'a>,
     clinic: Clinic,
@@ -614,7 +614,7 @@ struct TokenView {
 }
 
 #[derive(Template)]
-#[template(path = "account.html")]
+#[template(path = "account/account.html")]
 struct AccountPage<'a> {
     l: Layout<'a>,
     saved_locale: String,
@@ -783,7 +783,7 @@ struct AuditView {
 }
 
 #[derive(Template)]
-#[template(path = "audit.html")]
+#[template(path = "admin/audit.html")]
 struct AuditPage<'a> {
     l: Layout<'a>,
     entries: Vec<AuditView>,

@@ -80,12 +80,12 @@ async fn demo_gtins_print_receive_and_read_back() {
     for p in &with_gtin {
         let gtin = p.facts.gtin.as_ref().unwrap().to_string();
         assert_eq!(gtin.len(), 14, "{}: {gtin}", p.facts.code);
-        let req: jousei_server::barcode_ui::LabelsIn = serde_json::from_value(serde_json::json!({
+        let req: jousei_server::barcodes::LabelsIn = serde_json::from_value(serde_json::json!({
             "gtin": gtin, "product_name": p.facts.name, "lot": format!("T-{}", p.facts.code),
             "expiry": "2030-01-31", "first_serial": "V0001", "count": 1,
         }))
         .unwrap();
-        let labels = jousei_server::barcode_ui::build_labels(&req, d.today).unwrap_or_else(|f| {
+        let labels = jousei_server::barcodes::build_labels(&req, d.today).unwrap_or_else(|f| {
             panic!("{}: label refused: {} ({})", p.facts.code, f.code, f.field)
         });
         let scan = format!("]d2{}", labels[0].element_string());

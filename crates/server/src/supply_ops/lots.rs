@@ -98,7 +98,7 @@ pub async fn receive_lot(
     let scan = opt(&input.scan);
     if let Some(raw) = &scan {
         match jousei_core::barcode::parse_scan(raw, today) {
-            Err(e) => return Err(crate::barcode_ui::scan_error(&e, "scan")),
+            Err(e) => return Err(crate::barcodes::scan_error(&e, "scan")),
             Ok(s) => {
                 if !s.warnings.is_empty() && opt(&input.confirm_warnings).is_none() {
                     return Err(ApiError::many(

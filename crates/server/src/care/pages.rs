@@ -26,9 +26,9 @@ use crate::care_ops::{
 use crate::error::ApiError;
 use crate::form::Pairs;
 use crate::pages::{Layout, local_time};
-use crate::patient_pages::{Opt, page_problem};
+use crate::patients::pages::{Opt, page_problem};
 use crate::supply_ops::clinic_today;
-use crate::supply_pages::{Problems, render_status};
+use crate::supply::pages::{Problems, render_status};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -528,7 +528,7 @@ async fn chair_submit(
                         .unwrap_or(0);
                     (
                         position,
-                        crate::supply_pages::message(&state.i18n, ctx.locale, x.code, &x.args),
+                        crate::supply::pages::message(&state.i18n, ctx.locale, x.code, &x.args),
                     )
                 })
                 .collect();

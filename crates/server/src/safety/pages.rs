@@ -28,9 +28,9 @@ use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::form::Pairs;
 use crate::pages::{Layout, local_time};
-use crate::patient_pages::{Opt, page_problem};
+use crate::patients::pages::{Opt, page_problem};
 use crate::safety_ops::{self as ops, AdverseEventIn, ContactIn, Count, RecallIn};
-use crate::supply_pages::{Problems, render_status};
+use crate::supply::pages::{Problems, render_status};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -523,7 +523,7 @@ async fn product_disclosure(
         .and_then(jousei_core::locale::Locale::parse)
         .unwrap_or_default();
     Ok(Json(
-        crate::disclosure_page::disclosure_of(&state, &p, id, locale)
+        crate::supply::disclosure::disclosure_of(&state, &p, id, locale)
             .await?
             .1,
     ))

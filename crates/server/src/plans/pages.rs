@@ -31,10 +31,10 @@ use crate::error::ApiError;
 use crate::form::Pairs;
 use crate::pages::{Layout, local_time};
 use crate::patient_ops;
-use crate::patient_pages::Opt;
-use crate::patient_pages::page_problem;
+use crate::patients::pages::Opt;
+use crate::patients::pages::page_problem;
 use crate::plan_ops::{self as ops, AppointmentIn, BookCourseIn, ComponentIn, PlanIn};
-use crate::supply_pages::{Problems, render_status};
+use crate::supply::pages::{Problems, render_status};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -29,7 +29,7 @@ struct Item {
 }
 
 #[derive(Template)]
-#[template(path = "disclosure.html")]
+#[template(path = "supply/disclosure.html")]
 struct Page<'a> {
     l: Layout<'a>,
     product_id: Uuid,

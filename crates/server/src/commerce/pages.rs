@@ -26,8 +26,8 @@ use crate::commerce_ops::{
 use crate::error::ApiError;
 use crate::form::Pairs;
 use crate::pages::{Layout, local_time};
-use crate::patient_pages::{Opt, page_problem};
-use crate::supply_pages::{Problems, render_status};
+use crate::patients::pages::{Opt, page_problem};
+use crate::supply::pages::{Problems, render_status};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -97,7 +97,7 @@ pub struct ContractRow {
 }
 
 #[derive(Template)]
-#[template(path = "contracts/list.html")]
+#[template(path = "commerce/list.html")]
 struct ListPage<'a> {
     l: Layout<'a>,
     errs: Problems,
@@ -254,7 +254,7 @@ async fn price_submit(
 }
 
 #[derive(Template)]
-#[template(path = "contracts/profile.html")]
+#[template(path = "commerce/profile.html")]
 struct ProfilePage<'a> {
     l: Layout<'a>,
     errs: Problems,
@@ -329,7 +329,7 @@ async fn profile_submit(
 // Selling
 
 #[derive(Template)]
-#[template(path = "contracts/new.html")]
+#[template(path = "commerce/new.html")]
 struct NewPage<'a> {
     l: Layout<'a>,
     errs: Problems,
@@ -539,7 +539,7 @@ pub struct DocRow {
 }
 
 #[derive(Template)]
-#[template(path = "contracts/contract.html")]
+#[template(path = "commerce/contract.html")]
 struct ContractPage<'a> {
     l: Layout<'a>,
     errs: Problems,
@@ -918,7 +918,7 @@ async fn cancel_submit(
 // A receipt, printable: a simplified qualified invoice (適格簡易請求書)
 
 #[derive(Template)]
-#[template(path = "contracts/receipt.html")]
+#[template(path = "commerce/receipt.html")]
 struct ReceiptPage<'a> {
     l: Layout<'a>,
     contract_id: Uuid,
@@ -1017,7 +1017,7 @@ pub struct ReportRow {
 }
 
 #[derive(Template)]
-#[template(path = "contracts/reports.html")]
+#[template(path = "commerce/reports.html")]
 struct ReportsPage<'a> {
     l: Layout<'a>,
     date: String,

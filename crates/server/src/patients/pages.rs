@@ -26,7 +26,7 @@ use crate::patient_ops::{
     self as ops, AllergyIn, AnswerIn, AnswersIn, ConsentView, DecisionIn, DocumentIn,
     DuplicateMatch, MedicationIn, PatientIn, PatientView, RegisterIn, Registered, SearchIn, SignIn,
 };
-use crate::supply_pages::{Problems, render_status};
+use crate::supply::pages::{Problems, render_status};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -965,7 +965,7 @@ async fn consent_pdf_file(
     Path((id, cid)): Path<(Uuid, Uuid)>,
 ) -> Result<Response, ApiError> {
     let pdf = ops::consent_pdf(&state, &p, id, cid).await?;
-    Ok(crate::patient_api::pdf_response(
+    Ok(crate::patients::api::pdf_response(
         pdf,
         &format!("consent-{cid}.pdf"),
     ))

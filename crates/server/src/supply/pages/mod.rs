@@ -31,7 +31,7 @@ use uuid::Uuid;
 
 use crate::app::{AppState, Ctx, Signed};
 use crate::auth::Principal;
-use crate::barcode_ui::{ScanField, Texts};
+use crate::barcodes::{ScanField, Texts};
 use crate::error::{ApiError, SubError};
 use crate::i18n::I18n;
 use crate::pages::{Layout, local_time};

@@ -569,5 +569,5 @@ pub(crate) async fn certificate(
     Signed(p, _): Signed,
     Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
-    crate::supply_api::certificate_response(&state, &p, id).await
+    crate::supply::api::certificate_response(&state, &p, id).await
 }

@@ -26,11 +26,11 @@ use crate::error::ApiError;
 use crate::form::Pairs;
 use crate::pages::{Layout, local_time};
 use crate::patient_ops;
-use crate::patient_pages::{Opt, page_problem};
+use crate::patients::pages::{Opt, page_problem};
 use crate::plan_ops::{self as ops, AppointmentIn, AppointmentView, StatusIn};
-use crate::plan_pages::day_label;
+use crate::plans::pages::day_label;
 use crate::supply_ops::clinic_today;
-use crate::supply_pages::{Problems, render_status};
+use crate::supply::pages::{Problems, render_status};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -257,7 +257,7 @@ fn row(l: &Layout<'_>, v: &AppointmentView, can_write: bool, tz: &jiff::tz::Time
 }
 
 #[derive(Template)]
-#[template(path = "schedule/list.html")]
+#[template(path = "plans/schedule/list.html")]
 struct ListFragment<'a> {
     l: Layout<'a>,
     week: bool,
@@ -267,7 +267,7 @@ struct ListFragment<'a> {
 }
 
 #[derive(Template)]
-#[template(path = "schedule/index.html")]
+#[template(path = "plans/schedule/index.html")]
 struct SchedulePage<'a> {
     l: Layout<'a>,
     errs: Problems,
@@ -546,7 +546,7 @@ pub struct EventRow {
 }
 
 #[derive(Template)]
-#[template(path = "schedule/appointment.html")]
+#[template(path = "plans/schedule/appointment.html")]
 struct AppointmentPage<'a> {
     l: Layout<'a>,
     errs: Problems,
@@ -673,7 +673,7 @@ async fn appointment_with(
 // Reminders and the iCalendar file
 
 #[derive(Template)]
-#[template(path = "schedule/reminders.html")]
+#[template(path = "plans/schedule/reminders.html")]
 struct RemindersPage<'a> {
     l: Layout<'a>,
     days: u32,

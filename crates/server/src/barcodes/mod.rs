@@ -1260,7 +1260,7 @@ async fn scan_preview(
 // Pages
 
 #[derive(Template)]
-#[template(path = "scan.html")]
+#[template(path = "barcodes/scan.html")]
 struct ScanPage<'a> {
     l: Layout<'a>,
     sf: ScanField,
@@ -1359,7 +1359,7 @@ pub struct SheetLabel {
 }
 
 #[derive(Template)]
-#[template(path = "labels.html")]
+#[template(path = "barcodes/labels.html")]
 struct LabelsPage<'a> {
     l: Layout<'a>,
     form: LabelsFormView,

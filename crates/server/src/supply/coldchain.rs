@@ -16,7 +16,7 @@ use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::pages::{Layout, local_time};
 use crate::supply_ops as ops;
-use crate::supply_pages::Problems;
+use crate::supply::pages::Problems;
 
 pub fn router() -> Router<AppState> {
     Router::new()
