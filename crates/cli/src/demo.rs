@@ -57,7 +57,7 @@ pub async fn seed_at(store: &DynStore, now: jiff::Timestamp) -> anyhow::Result<b
             },
         )
         .await?;
-    let hash = jousei_server::auth::hash_password(DEMO_PASSWORD)?;
+    let hash = jousei_service::auth::hash_password(DEMO_PASSWORD)?;
     let mut logins = std::collections::HashMap::new();
     for (login, name, role, clinics) in DEMO_USERS {
         let first = if clinics.first() == Some(&"umeda") {

@@ -26,12 +26,13 @@ use jiff::{Span, Timestamp};
 use jousei_core::commerce::Yen;
 use jousei_core::commerce::cancellation::{self, CancellationFacts};
 use jousei_core::commerce::tax;
-use jousei_server::AppState;
-use jousei_server::auth::{Principal, Via};
-use jousei_server::commerce_ops::{
-    self, ContractIn, ContractView, DocumentIn, LineIn, PriceItemIn, PriceItemView, ProfileIn,
+use jousei_service::ServiceError;
+use jousei_service::auth::{Principal, Via};
+use jousei_service::commerce::{
+    self as commerce_ops, ContractIn, ContractView, DocumentIn, LineIn, PriceItemIn, PriceItemView,
+    ProfileIn,
 };
-use jousei_server::error::ApiError;
+use jousei_service::{Service, Settings};
 use jousei_store::commerce::{Contract, NewPayment, NewReceipt, ReceiptLine};
 use jousei_store::patient::PatientSearch;
 use jousei_store::{Actor, DynStore, Ts};
@@ -124,7 +125,7 @@ pub const PRICE_ITEMS: &[Item] = &[
     ),
 ];
 
-fn api(what: &'static str) -> impl FnOnce(ApiError) -> anyhow::Error {
+fn api(what: &'static str) -> impl FnOnce(ServiceError) -> anyhow::Error {
     move |e| {
         let subs: Vec<&str> = e.errors.iter().map(|s| s.code).collect();
         anyhow::anyhow!("demo commerce, {what}: {} {:?} {subs:?}", e.code, e.field)
@@ -159,7 +160,7 @@ async fn principal(
 
 struct Seeder<'a> {
     store: &'a DynStore,
-    state: AppState,
+    state: Service,
     admin: Principal,
     coordinator: Principal,
     clinic: Uuid,
@@ -345,7 +346,11 @@ pub async fn seed(
     let tz = TimeZone::get(time_zone)?;
     let s = Seeder {
         store,
-        state: AppState::new(store.clone(), jousei_server::ServerConfig::default())?,
+        state: Service::new(
+            store.clone(),
+            Settings::default(),
+            std::sync::Arc::new(jousei_server::i18n::I18n::load()?),
+        ),
         admin: principal(store, "ginza", *admin, Role::Admin).await?,
         coordinator: principal(store, "ginza", *coordinator, Role::Coordinator).await?,
         clinic,

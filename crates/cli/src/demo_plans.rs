@@ -30,7 +30,7 @@ use jousei_core::plan::{
     ProductInfo, ProtocolRef, RawComponent, RawIndication, RawPlan, RawRationale, parse_indication,
     parse_plan,
 };
-use jousei_server::plan_ops::{history, local_date};
+use jousei_service::plans::{history, local_date};
 use jousei_store::plan::{Appointment, Booking, Move, NewAppointment, Plan, ProtocolTemplate};
 use jousei_store::{Actor, DynStore, Ts};
 use uuid::Uuid;
@@ -363,7 +363,7 @@ impl Seeder<'_> {
     /// standing for them (`book_course`).
     async fn sync(&self, plan: &Plan, chair: Chair, note: Option<&str>) -> anyhow::Result<()> {
         let (_, revised, appointments) = self.course(plan).await?;
-        let stands = jousei_server::plan_ops::standing(&appointments);
+        let stands = jousei_service::plans::standing(&appointments);
         let mut moves = Vec::new();
         for s in &revised.sessions {
             let Some(a) = stands.get(&s.ordinal) else {
@@ -397,7 +397,7 @@ impl Seeder<'_> {
             }
         }
         let (proposal, revised, appointments) = self.course(plan).await?;
-        let stands = jousei_server::plan_ops::standing(&appointments);
+        let stands = jousei_service::plans::standing(&appointments);
         let mut new = Vec::new();
         for s in &revised.sessions {
             if s.status != SessionStatus::Planned

@@ -33,8 +33,8 @@ use jousei_core::safety::{
     AdverseEventFacts, ContactMethod, ContactOutcome, RawAdverseEvent, RecallScope,
     follow_up_dates, report_due,
 };
-use jousei_server::plan_ops::local_date;
-use jousei_server::safety_ops::deadline_policy;
+use jousei_service::plans::local_date;
+use jousei_service::safety::deadline_policy;
 use jousei_store::care::{Administration, AdministrationStatus};
 use jousei_store::patient::PatientSearch;
 use jousei_store::safety::{

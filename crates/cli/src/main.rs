@@ -483,7 +483,7 @@ async fn user_cmd(cmd: UserCmd) -> anyhow::Result<ExitCode> {
             e.code
         )
     })?;
-    let hash = jousei_server::auth::hash_password(&password)?;
+    let hash = jousei_service::auth::hash_password(&password)?;
     let display_name = name.unwrap_or_else(|| login.to_string());
     let u = store
         .create_user(
@@ -513,7 +513,7 @@ async fn user_cmd(cmd: UserCmd) -> anyhow::Result<ExitCode> {
 
 fn generate_password() -> String {
     // 20 hex characters plus fixed separators and a symbol: always passes the rule.
-    let s = jousei_server::auth::random_secret();
+    let s = jousei_service::auth::random_secret();
     let body: String = s.chars().take(20).collect();
     format!("Js-{body}-!")
 }
@@ -538,7 +538,7 @@ async fn token_cmd(cmd: TokenCmd) -> anyhow::Result<ExitCode> {
     .ok_or_else(|| anyhow::anyhow!("--clinic: user {login} is not granted that clinic"))?;
     let name =
         required_name(&name, "name", 100).map_err(|e| anyhow::anyhow!("--name: {}", e.code))?;
-    let (token, prefix) = jousei_server::auth::new_api_token();
+    let (token, prefix) = jousei_service::auth::new_api_token();
     store
         .create_api_token(
             &Actor::system("cli"),
@@ -546,7 +546,7 @@ async fn token_cmd(cmd: TokenCmd) -> anyhow::Result<ExitCode> {
                 user_id: creds.user.id,
                 clinic_id: grant.clinic.id,
                 name,
-                token_hash: jousei_server::auth::secret_hash(&token),
+                token_hash: jousei_service::auth::secret_hash(&token),
                 prefix,
             },
         )

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::app::{AppState, Signed};
 use crate::error::{ApiError, Problem};
-use crate::ops;
+use jousei_service::account as ops;
 
 #[derive(OpenApi)]
 #[openapi(

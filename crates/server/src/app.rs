@@ -17,10 +17,10 @@ use jousei_store::{DynStore, Ts};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::auth::{Principal, Via, random_secret, secret_hash, secrets_equal};
 use crate::config::ServerConfig;
 use crate::error::{ApiError, PendingProblem};
 use crate::i18n::I18n;
+use jousei_service::auth::{Principal, Via, random_secret, secret_hash, secrets_equal};
 
 pub const SESSION_COOKIE: &str = "jousei_session";
 pub const CSRF_COOKIE: &str = "jousei_csrf";
@@ -29,8 +29,12 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Largest request body accepted, except on upload routes which set their own.
 pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
+/// The server's state: the use-case context ([`jousei_service::Service`],
+/// reached through `Deref` so a handler passes `&state` to a use case), the
+/// configuration and the message catalogues.
 #[derive(Clone)]
 pub struct AppState {
+    pub svc: jousei_service::Service,
     pub store: DynStore,
     pub cfg: Arc<ServerConfig>,
     pub i18n: Arc<I18n>,
@@ -44,12 +48,44 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     pub fn new(store: DynStore, cfg: ServerConfig) -> anyhow::Result<Self> {
+        let settings = jousei_service::Settings {
+            session_max_hours: cfg.session_max_hours,
+            login_max_failures: cfg.login_max_failures,
+            login_lockout_secs: cfg.login_lockout_secs,
+        };
+        let i18n = Arc::new(I18n::load()?);
         Ok(AppState {
+            svc: jousei_service::Service::new(store.clone(), settings, i18n.clone()),
             store,
             cfg: Arc::new(cfg),
-            i18n: Arc::new(I18n::load()?),
+            i18n,
         })
     }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = jousei_service::Service;
+    fn deref(&self) -> &jousei_service::Service {
+        &self.svc
+    }
+}
+
+/// Runs a request inside the throttle's request scope: the client address
+/// is known to every password check, and a throttled check's wait becomes
+/// the `Retry-After` header of the 429 answer.
+pub async fn request_scope(req: Request, next: Next) -> Response {
+    let addr = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let (mut resp, retry) = jousei_service::throttle::in_request(addr, next.run(req)).await;
+    if let Some(secs) = retry
+        && resp.status() == StatusCode::TOO_MANY_REQUESTS
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    resp
 }
 
 /// What every handler knows about the request.
@@ -115,7 +151,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
-        .layer(middleware::from_fn(crate::throttle::request_scope))
+        .layer(middleware::from_fn(request_scope))
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
         .with_state(state)

@@ -5,8 +5,11 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use jousei_core::care::Finding;
 use jousei_core::error::FieldError;
 use jousei_core::locale::Locale;
+pub use jousei_service::error::SubError;
+use jousei_service::error::{ErrorKind, ServiceError};
 use jousei_store::StoreError;
 use serde::Serialize;
 
@@ -25,39 +28,6 @@ pub struct ApiError {
     /// Every individual problem when there are several (all fields of a
     /// form, all reasons a lot cannot be released).
     pub errors: Vec<SubError>,
-}
-
-/// One of several problems reported together.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SubError {
-    pub code: &'static str,
-    pub field: Option<&'static str>,
-    /// Named arguments for the message, e.g. the QC test concerned.
-    pub args: Vec<(&'static str, String)>,
-    /// Structured facts about this problem, sent as members of its
-    /// problem+json item (e.g. the finding, subject and values of a refused
-    /// dose).
-    pub data: serde_json::Map<String, serde_json::Value>,
-}
-
-impl SubError {
-    pub fn new(code: &'static str) -> Self {
-        SubError {
-            code,
-            field: None,
-            args: Vec::new(),
-            data: serde_json::Map::new(),
-        }
-    }
-}
-
-impl From<FieldError> for SubError {
-    fn from(e: FieldError) -> Self {
-        SubError {
-            field: Some(e.field),
-            ..SubError::new(e.code)
-        }
-    }
 }
 
 /// A localised sub-error in problem+json.
@@ -188,7 +158,10 @@ impl ApiError {
 }
 
 fn sub_detail(s: &SubError, i18n: &I18n, locale: Locale) -> String {
-    let args: Vec<(&str, String)> = s.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+    let mut args: Vec<(&str, String)> = s.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+    if let Some(f) = &s.finding {
+        args.push(("message", finding_message(i18n, locale, f)));
+    }
     let msg = i18n.t_args(locale, &format!("err-{}", s.code), &args);
     match s.field {
         Some(f) => format!("{}: {msg}", i18n.t(locale, &format!("field-{f}"))),
@@ -254,4 +227,53 @@ impl IntoResponse for ApiError {
         resp.extensions_mut().insert(PendingProblem(self));
         resp
     }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        ApiError {
+            status: status_of(e.kind),
+            code: e.code,
+            field: e.field,
+            args: e.args,
+            internal: e.internal,
+            errors: e.errors,
+        }
+    }
+}
+
+/// The HTTP status of each kind of use-case error: the one place where
+/// the two meet.
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+        ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorKind::UnsupportedMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorKind::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// A finding's message: route, kind and screening-finding parameters are
+/// shown in words.
+pub fn finding_message(i18n: &I18n, locale: Locale, f: &Finding) -> String {
+    let args: Vec<(&str, String)> = f
+        .params
+        .iter()
+        .map(|(k, v)| {
+            let shown = match k.as_str() {
+                "route" | "plan_route" => i18n.t(locale, &format!("route-{v}")),
+                "finding" => i18n.t(locale, &format!("pui-finding-{v}")),
+                "kind" => i18n.t(locale, &format!("kind-{v}")),
+                _ => v.clone(),
+            };
+            (k.as_str(), shown)
+        })
+        .collect();
+    i18n.t_args(locale, &f.code.message_key(), &args)
 }

@@ -104,6 +104,15 @@ pub fn catalogue(locale: Locale) -> String {
     source(locale)
 }
 
+impl jousei_service::Texts for I18n {
+    fn t(&self, locale: Locale, key: &str) -> String {
+        I18n::t(self, locale, key)
+    }
+    fn t_args(&self, locale: Locale, key: &str, args: &[(&str, String)]) -> String {
+        I18n::t_args(self, locale, key, args)
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

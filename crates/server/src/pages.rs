@@ -15,10 +15,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::app::{AppState, Ctx, LANG_COOKIE, SESSION_COOKIE, Signed, append_cookie, removal};
-use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::i18n::I18n;
-use crate::ops;
+use jousei_service::account as ops;
+use jousei_service::auth::Principal;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -165,13 +165,7 @@ fn nav(p: Option<&Principal>, path: &str) -> Vec<NavItem> {
     items
 }
 
-/// Shows an instant in the clinic's time zone.
-pub fn local_time(at: jiff::Timestamp, zone: &str) -> String {
-    match at.in_tz(zone) {
-        Ok(z) => z.strftime("%Y-%m-%d %H:%M:%S").to_string(),
-        Err(_) => at.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
-    }
-}
+pub use jousei_service::time::local_time;
 
 fn render(t: &impl Template) -> Result<Response, ApiError> {
     Ok(Html(t.render().map_err(ApiError::internal)?).into_response())
@@ -292,7 +286,7 @@ async fn login_submit(
             );
             Ok(resp)
         }
-        Err(e) if e.status.is_client_error() => {
+        Err(e) if crate::error::status_of(e.kind).is_client_error() => {
             let l = Layout::new(&state, &ctx, "login-title", "/login");
             let help = state.i18n.t_args(
                 ctx.locale,
@@ -303,19 +297,19 @@ async fn login_submit(
                 )],
             );
             let page = LoginPage {
-                error: Some(e.title(&state.i18n, ctx.locale)),
+                error: Some(ApiError::from(e.clone()).title(&state.i18n, ctx.locale)),
                 l,
                 login: f.login.chars().take(64).collect(),
                 help,
             };
-            render_status(e.status, &page)
+            render_status(crate::error::status_of(e.kind), &page)
         }
-        Err(e) => Err(e),
+        Err(e) => Err(ApiError::from(e)),
     }
 }
 
 async fn logout(State(state): State<AppState>, Signed(p, _): Signed) -> Result<Response, ApiError> {
-    if let crate::auth::Via::Session { id, .. } = p.via {
+    if let jousei_service::auth::Via::Session { id, .. } = p.via {
         state.store.end_session(&p.actor(), id, "logout").await?;
     }
     let mut resp = Redirect::to("/login?out=1").into_response();
@@ -567,11 +561,11 @@ async fn users_create(
                     .t_args(ctx.locale, "users-created", &[("login", u.login.clone())]);
             users_page_with(&state, &p, &ctx, None, None, Some(flash)).await
         }
-        Err(e) if e.status.is_client_error() => {
-            let msg = e.detail(&state.i18n, ctx.locale);
+        Err(e) if crate::error::status_of(e.kind).is_client_error() => {
+            let msg = ApiError::from(e.clone()).detail(&state.i18n, ctx.locale);
             users_page_with(&state, &p, &ctx, Some(msg), Some(&f), None).await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(ApiError::from(e)),
     }
 }
 
@@ -729,11 +723,11 @@ async fn account_password(
             let flash = state.i18n.t(ctx.locale, "account-password-changed");
             account_with(&state, &p, &ctx, None, None, Some(flash)).await
         }
-        Err(e) if e.status.is_client_error() => {
-            let msg = e.detail(&state.i18n, ctx.locale);
+        Err(e) if crate::error::status_of(e.kind).is_client_error() => {
+            let msg = ApiError::from(e.clone()).detail(&state.i18n, ctx.locale);
             account_with(&state, &p, &ctx, None, Some(msg), None).await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(ApiError::from(e)),
     }
 }
 
@@ -749,11 +743,11 @@ async fn account_token_create(
 ) -> Result<Response, ApiError> {
     match ops::create_token(&state, &p, &f.name).await {
         Ok((token, _)) => account_with(&state, &p, &ctx, Some(token), None, None).await,
-        Err(e) if e.status.is_client_error() => {
-            let msg = e.detail(&state.i18n, ctx.locale);
+        Err(e) if crate::error::status_of(e.kind).is_client_error() => {
+            let msg = ApiError::from(e.clone()).detail(&state.i18n, ctx.locale);
             account_with(&state, &p, &ctx, None, Some(msg), None).await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(ApiError::from(e)),
     }
 }
 

@@ -4,9 +4,9 @@
 
 use jousei_core::barcode::parse_scan;
 use jousei_core::role::Role;
-use jousei_server::AppState;
-use jousei_server::auth::{Principal, Via};
-use jousei_server::supply_ops::ReceiveIn;
+use jousei_service::auth::{Principal, Via};
+use jousei_service::supply::ReceiveIn;
+use jousei_service::{Service, Settings};
 use jousei_store::DynStore;
 use uuid::Uuid;
 
@@ -15,7 +15,7 @@ pub(crate) struct Demo {
     pub store: DynStore,
     pub clinic: Uuid,
     pub qa: Principal,
-    pub state: AppState,
+    pub state: Service,
     pub today: jiff::civil::Date,
     dir: std::path::PathBuf,
 }
@@ -52,7 +52,11 @@ pub(crate) async fn demo() -> Demo {
         grants,
         via: Via::Token { id: Uuid::nil() },
     };
-    let state = AppState::new(store.clone(), jousei_server::ServerConfig::default()).unwrap();
+    let state = Service::new(
+        store.clone(),
+        Settings::default(),
+        std::sync::Arc::new(jousei_server::i18n::I18n::load().unwrap()),
+    );
     Demo {
         store,
         clinic: clinic.id,
@@ -89,7 +93,7 @@ async fn demo_gtins_print_receive_and_read_back() {
             panic!("{}: label refused: {} ({})", p.facts.code, f.code, f.field)
         });
         let scan = format!("]d2{}", labels[0].element_string());
-        let lot = jousei_server::supply_ops::receive_lot(
+        let lot = jousei_service::supply::receive_lot(
             &d.state,
             &d.qa,
             &ReceiveIn {
@@ -128,7 +132,7 @@ async fn demo_gtins_print_receive_and_read_back() {
 #[tokio::test]
 async fn the_demo_expired_lot_is_listed_for_destruction() {
     let d = demo().await;
-    let dash = jousei_server::supply_ops::dashboard(&d.state, &d.qa, 30)
+    let dash = jousei_service::supply::dashboard(&d.state, &d.qa, 30)
         .await
         .unwrap();
     let expired: Vec<&str> = dash

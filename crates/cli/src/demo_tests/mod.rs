@@ -32,7 +32,7 @@ use jousei_core::safety::{
 };
 use jousei_core::supply::disclosure::efficacy_words;
 use jousei_core::supply::lot::LotState;
-use jousei_server::plan_ops::{history, local_date};
+use jousei_service::plans::{history, local_date};
 use jousei_store::care::{Administration, AdministrationStatus as A};
 use jousei_store::commerce::{Contract, Receipt};
 use jousei_store::patient::PatientSearch;

@@ -105,7 +105,7 @@ pub(super) async fn safety(s: &Seeded) {
     // The clinic's reporting policy, as safety_ops applies it: the demo
     // clinic has set none, so today's 7/15 days.
     assert_eq!(store.reporting_policy(s.clinic).await.unwrap(), None);
-    let policy = jousei_server::safety_ops::deadline_policy(store, s.clinic, &serious.facts)
+    let policy = jousei_service::safety::deadline_policy(store, s.clinic, &serious.facts)
         .await
         .unwrap();
     assert_eq!(policy, ReportingPolicy::default());

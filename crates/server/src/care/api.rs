@@ -15,11 +15,12 @@ use uuid::Uuid;
 
 use crate::api::ApiJson;
 use crate::app::{AppState, Signed};
-use crate::care_ops::{
-    self as ops, AdministrationDetail, BloodDonationNotice, BloodDonationNoticeIn, CareIn,
-    CheckView, CorrectionIn, Lookback, LookbackIn, RecordIn,
-};
+use crate::care::view::{CheckView, check_view};
 use crate::error::{ApiError, Problem};
+use jousei_service::care::{
+    self as ops, AdministrationDetail, BloodDonationNotice, BloodDonationNoticeIn, CareIn,
+    CorrectionIn, Lookback, LookbackIn, RecordIn,
+};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -73,7 +74,8 @@ async fn check(
     Signed(p, ctx): Signed,
     ApiJson(body): ApiJson<CareIn>,
 ) -> Result<Json<CheckView>, ApiError> {
-    Ok(Json(ops::check(&state, &p, ctx.locale, &body).await?))
+    let checked = ops::check(&state, &p, &body).await?;
+    Ok(Json(check_view(&state.i18n, ctx.locale, &checked)))
 }
 
 /// Records a dose. The check runs again; every overridable finding needs

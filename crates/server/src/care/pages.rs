@@ -18,17 +18,17 @@ use jousei_core::supply::units::fmt_fixed;
 use uuid::Uuid;
 
 use crate::app::{AppState, Ctx, Signed};
-use crate::auth::Principal;
-use crate::care_ops::{
-    self as ops, BloodDonationNoticeIn, CareIn, CorrectionIn, IdentityIn, LookbackIn, OverrideIn,
-    RecordIn, VialIn,
-};
 use crate::error::ApiError;
 use crate::form::Pairs;
 use crate::pages::{Layout, local_time};
 use crate::patients::pages::{Opt, page_problem};
-use crate::supply_ops::clinic_today;
 use crate::supply::pages::{Problems, render_status};
+use jousei_service::auth::Principal;
+use jousei_service::care::{
+    self as ops, BloodDonationNoticeIn, CareIn, CorrectionIn, IdentityIn, LookbackIn, OverrideIn,
+    RecordIn, VialIn,
+};
+use jousei_service::supply::clinic_today;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -196,7 +196,7 @@ async fn resolve_patient(state: &AppState, p: &Principal, f: &mut Pairs) -> Resu
         set(f, "patient_id", id);
         return Ok(());
     }
-    let hit = crate::patient_ops::by_number(state, p.clinic.id, &number).await?;
+    let hit = jousei_service::patients::by_number(state, p.clinic.id, &number).await?;
     set(f, "patient_id", hit.map(|pt| pt.id.to_string()));
     Ok(())
 }
@@ -330,7 +330,7 @@ async fn chair_with(
         .collect();
     // Today's appointments (the chair's list).
     let today = clinic_today(p).to_string();
-    let today_rows = crate::plan_ops::appointments(state, p, &today, &today)
+    let today_rows = jousei_service::plans::appointments(state, p, &today, &today)
         .await?
         .into_iter()
         .filter(|v| {
@@ -505,7 +505,12 @@ async fn chair_submit(
                 .findings
                 .iter()
                 .enumerate()
-                .map(|(i, fd)| (i, ops::finding_message(&state.i18n, ctx.locale, fd)))
+                .map(|(i, fd)| {
+                    (
+                        i,
+                        crate::error::finding_message(&state.i18n, ctx.locale, fd),
+                    )
+                })
                 .collect();
             Some((out, messages))
         }
@@ -513,7 +518,7 @@ async fn chair_submit(
             error: e,
             lot_blocks: blocks,
         } => {
-            let status = e.status;
+            let status = crate::error::status_of(e.kind);
             // Each vial's problem next to its own field.
             let vial_errs: Vec<(usize, String)> = e
                 .errors
@@ -537,11 +542,16 @@ async fn chair_submit(
                 let messages = blocks
                     .iter()
                     .enumerate()
-                    .map(|(i, fd)| (i, ops::finding_message(&state.i18n, ctx.locale, fd)))
+                    .map(|(i, fd)| {
+                        (
+                            i,
+                            crate::error::finding_message(&state.i18n, ctx.locale, fd),
+                        )
+                    })
                     .collect();
                 (CheckOutcome { findings: blocks }, messages)
             });
-            let errs = page_problem(&state, &ctx, e)?;
+            let errs = page_problem(&state, &ctx, ApiError::from(e))?;
             return chair_with(&state, &p, &ctx, f, errs, shown, &vial_errs, status).await;
         }
     };
@@ -563,12 +573,12 @@ async fn chair_submit(
             Redirect::to(&format!("/chair/administrations/{}?done=recorded", a.id)).into_response(),
         ),
         Err(e) => {
-            let status = e.status;
+            let status = crate::error::status_of(e.kind);
             // A refused co-signature belongs next to the physician's login.
             let errs = if e.code.starts_with("override_physician_") {
-                Problems::from_error(&state.i18n, ctx.locale, &e)
+                Problems::from_error(&state.i18n, ctx.locale, &ApiError::from(e.clone()))
             } else {
-                page_problem(&state, &ctx, e)?
+                page_problem(&state, &ctx, ApiError::from(e))?
             };
             chair_with(&state, &p, &ctx, f, errs, checked, &[], status).await
         }
@@ -689,7 +699,7 @@ async fn administration_with(
                 .map(|fd| {
                     (
                         l.t(&format!("care-severity-{}", fd.severity.as_str())),
-                        ops::finding_message(&state.i18n, ctx.locale, fd),
+                        crate::error::finding_message(&state.i18n, ctx.locale, fd),
                     )
                 })
                 .collect()
@@ -832,8 +842,8 @@ async fn correct_submit(
             Redirect::to(&format!("/chair/administrations/{id}?done=corrected")).into_response(),
         ),
         Err(e) => {
-            let status = e.status;
-            let errs = page_problem(&state, &ctx, e)?;
+            let status = crate::error::status_of(e.kind);
+            let errs = page_problem(&state, &ctx, ApiError::from(e))?;
             administration_with(&state, &p, &ctx, id, errs, f, status, &Pairs::default()).await
         }
     }
@@ -851,8 +861,8 @@ async fn void_submit(
             Ok(Redirect::to(&format!("/chair/administrations/{id}?done=voided")).into_response())
         }
         Err(e) => {
-            let status = e.status;
-            let errs = page_problem(&state, &ctx, e)?;
+            let status = crate::error::status_of(e.kind);
+            let errs = page_problem(&state, &ctx, ApiError::from(e))?;
             administration_with(&state, &p, &ctx, id, errs, f, status, &Pairs::default()).await
         }
     }
@@ -952,11 +962,11 @@ async fn lookback_page(
                 (rows, summary, Problems::default(), StatusCode::OK)
             }
             Err(e) => {
-                let status = e.status;
+                let status = crate::error::status_of(e.kind);
                 let errs = if status == StatusCode::NOT_FOUND {
-                    Problems::from_error(&state.i18n, ctx.locale, &e)
+                    Problems::from_error(&state.i18n, ctx.locale, &ApiError::from(e.clone()))
                 } else {
-                    page_problem(&state, &ctx, e)?
+                    page_problem(&state, &ctx, ApiError::from(e))?
                 };
                 (Vec::new(), String::new(), errs, status)
             }
@@ -1066,8 +1076,8 @@ async fn notice_submit(
     match ops::set_blood_donation_notice(&state, &p, &input).await {
         Ok(_) => Ok(Redirect::to("/chair/notice?done=saved").into_response()),
         Err(e) => {
-            let status = e.status;
-            let errs = page_problem(&state, &ctx, e)?;
+            let status = crate::error::status_of(e.kind);
+            let errs = page_problem(&state, &ctx, ApiError::from(e))?;
             notice_with(
                 &state,
                 &p,

@@ -16,11 +16,11 @@ use uuid::Uuid;
 
 use crate::api::ApiJson;
 use crate::app::{AppState, Signed};
-use crate::commerce_ops::{
+use crate::error::{ApiError, Problem};
+use jousei_service::commerce::{
     self as ops, CancelIn, ContractIn, ContractReport, ContractView, DailySales, DocumentIn,
     HandoverIn, PaymentIn, PaymentReceipt, PriceItemIn, PriceItemView, ProfileIn,
 };
-use crate::error::{ApiError, Problem};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -19,15 +19,15 @@ use jousei_core::role::Permission;
 use uuid::Uuid;
 
 use crate::app::{AppState, Ctx, Signed};
-use crate::auth::Principal;
-use crate::commerce_ops::{
-    self as ops, CancelIn, ContractIn, DocumentIn, HandoverIn, LineIn, PaymentIn,
-};
 use crate::error::ApiError;
 use crate::form::Pairs;
 use crate::pages::{Layout, local_time};
 use crate::patients::pages::{Opt, page_problem};
 use crate::supply::pages::{Problems, render_status};
+use jousei_service::auth::Principal;
+use jousei_service::commerce::{
+    self as ops, CancelIn, ContractIn, DocumentIn, HandoverIn, LineIn, PaymentIn,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -246,8 +246,8 @@ async fn price_submit(
     match ops::create_price_item(&state, &p, &input).await {
         Ok(_) => Ok(Redirect::to("/contracts?done=price").into_response()),
         Err(e) => {
-            let status = e.status;
-            let errs = page_problem(&state, &ctx, e)?;
+            let status = crate::error::status_of(e.kind);
+            let errs = page_problem(&state, &ctx, ApiError::from(e))?;
             list_with(&state, &p, &ctx, f, errs, status, &Pairs::default()).await
         }
     }
@@ -317,8 +317,8 @@ async fn profile_submit(
     match ops::set_profile(&state, &p, &input).await {
         Ok(_) => Ok(Redirect::to("/contracts?done=profile").into_response()),
         Err(e) => {
-            let status = e.status;
-            let errs = page_problem(&state, &ctx, e)?;
+            let status = crate::error::status_of(e.kind);
+            let errs = page_problem(&state, &ctx, ApiError::from(e))?;
             let l = Layout::new(&state, &ctx, "con-profile-title", "/contracts");
             render_status(status, &ProfilePage { l, errs, f })
         }
@@ -375,7 +375,8 @@ async fn new_with(
     let patient = match Uuid::parse_str(f.get("patient_id").trim()) {
         Ok(id) => state.store.patient(p.clinic.id, id).await?,
         Err(_) => {
-            crate::patient_ops::by_number(state, p.clinic.id, &f.get("patient_number")).await?
+            jousei_service::patients::by_number(state, p.clinic.id, &f.get("patient_number"))
+                .await?
         }
     };
     if let Some(pt) = &patient {
@@ -475,7 +476,7 @@ async fn new_page(
     if q.get("starts_on").is_empty() {
         q.0.push((
             "starts_on".into(),
-            crate::supply_ops::clinic_today(&p).to_string(),
+            jousei_service::supply::clinic_today(&p).to_string(),
         ));
     }
     new_with(&state, &p, &ctx, q, Problems::default(), StatusCode::OK).await
@@ -489,7 +490,8 @@ async fn new_submit(
     let mut f = Pairs::parse(&body);
     if f.get("patient_id").is_empty()
         && let Some(pt) =
-            crate::patient_ops::by_number(&state, p.clinic.id, &f.get("patient_number")).await?
+            jousei_service::patients::by_number(&state, p.clinic.id, &f.get("patient_number"))
+                .await?
     {
         f.0.push(("patient_id".into(), pt.id.to_string()));
     }
@@ -521,8 +523,8 @@ async fn new_submit(
             Ok(Redirect::to(&format!("/contracts/{}?done=made", v.contract.id)).into_response())
         }
         Err(e) => {
-            let status = e.status;
-            let errs = page_problem(&state, &ctx, e)?;
+            let status = crate::error::status_of(e.kind);
+            let errs = page_problem(&state, &ctx, ApiError::from(e))?;
             new_with(&state, &p, &ctx, f, errs, status).await
         }
     }
@@ -780,12 +782,12 @@ async fn contract_with(
         receipts,
         quote,
         notice: if notice.is_empty() {
-            crate::supply_ops::clinic_today(p).to_string()
+            jousei_service::supply::clinic_today(p).to_string()
         } else {
             notice
         },
         cancellation,
-        today: crate::supply_ops::clinic_today(p).to_string(),
+        today: jousei_service::supply::clinic_today(p).to_string(),
         can_write: p.can(Permission::ContractWrite),
         can_pay: p.can(Permission::PaymentRecord),
         l,
@@ -842,7 +844,7 @@ async fn document_submit(
     .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/contracts/{id}?done=document")).into_response()),
-        Err(e) => on_error(&state, &p, &ctx, id, e).await,
+        Err(e) => on_error(&state, &p, &ctx, id, ApiError::from(e)).await,
     }
 }
 
@@ -861,7 +863,7 @@ async fn handover_submit(
     };
     match ops::hand_over(&state, &p, did, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/contracts/{id}?done=handover")).into_response()),
-        Err(e) => on_error(&state, &p, &ctx, id, e).await,
+        Err(e) => on_error(&state, &p, &ctx, id, ApiError::from(e)).await,
     }
 }
 
@@ -893,7 +895,7 @@ async fn payment_submit(
     };
     match ops::pay(&state, &p, id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/contracts/{id}?done=payment")).into_response()),
-        Err(e) => on_error(&state, &p, &ctx, id, e).await,
+        Err(e) => on_error(&state, &p, &ctx, id, ApiError::from(e)).await,
     }
 }
 
@@ -910,7 +912,7 @@ async fn cancel_submit(
     };
     match ops::cancel(&state, &p, id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/contracts/{id}?done=cancelled")).into_response()),
-        Err(e) => on_error(&state, &p, &ctx, id, e).await,
+        Err(e) => on_error(&state, &p, &ctx, id, ApiError::from(e)).await,
     }
 }
 

@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::api::ApiJson;
 use crate::app::{AppState, Signed};
 use crate::error::{ApiError, Problem};
-use crate::patient_ops::{
+use jousei_service::patients::{
     self as ops, AnswersIn, ConsentView, DecisionIn, DocumentIn, DocumentOut, PatientIn,
     PatientView, ReasonIn, RegisterIn, Registered, ReviewIn, ScreeningView, SearchIn, SignIn,
     TemplateIn,

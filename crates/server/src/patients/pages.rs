@@ -19,14 +19,14 @@ use jousei_core::role::{Permission, Role};
 use uuid::Uuid;
 
 use crate::app::{AppState, Ctx, Signed};
-use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::pages::{Layout, local_time};
-use crate::patient_ops::{
+use crate::supply::pages::{Problems, render_status};
+use jousei_service::auth::Principal;
+use jousei_service::patients::{
     self as ops, AllergyIn, AnswerIn, AnswersIn, ConsentView, DecisionIn, DocumentIn,
     DuplicateMatch, MedicationIn, PatientIn, PatientView, RegisterIn, Registered, SearchIn, SignIn,
 };
-use crate::supply::pages::{Problems, render_status};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -189,8 +189,12 @@ async fn search_page(
                 StatusCode::OK,
             ),
             Err(e) => {
-                let status = e.status;
-                (Vec::new(), page_problem(&state, &ctx, e)?, status)
+                let status = crate::error::status_of(e.kind);
+                (
+                    Vec::new(),
+                    page_problem(&state, &ctx, ApiError::from(e))?,
+                    status,
+                )
             }
         }
     } else {
@@ -461,8 +465,8 @@ async fn new_submit(
             )
         }
         Err(e) => {
-            let status = e.status;
-            let errs = page_problem(&state, &ctx, e)?;
+            let status = crate::error::status_of(e.kind);
+            let errs = page_problem(&state, &ctx, ApiError::from(e))?;
             render_status(status, &new_page_of(&state, &ctx, f, errs, Vec::new()))
         }
     }
@@ -651,7 +655,7 @@ async fn record_with(
     let responses = ops::responses(state, p, id).await?;
     let screenings = ops::screenings(state, p, id).await?;
     let consents = ops::consents(state, p, id).await?;
-    let plans = crate::plan_ops::plans_of_patient(state, p, id).await?;
+    let plans = jousei_service::plans::plans_of_patient(state, p, id).await?;
     let mut l = Layout::new(state, ctx, "pui-record-title", "/patients");
     l.title = format!("{} · {}", patient.patient.facts.name, l.title);
     l.flash = done_flash(&l, flash_q);
@@ -775,7 +779,7 @@ async fn record_with(
         _ => patient_pairs(&patient),
     };
     let form = patient_form(&l, form_vals);
-    let indications = crate::plan_ops::indications(state, p).await?;
+    let indications = jousei_service::plans::indications(state, p).await?;
     let plans = plans
         .iter()
         .map(|pl| PlanRow {
@@ -878,7 +882,7 @@ async fn revise_submit(
     let f = Pairs::parse(&body);
     match ops::revise(&state, &p, id, &patient_in(&f), &f.get("reason")).await {
         Ok(_) => Ok(Redirect::to(&format!("/patients/{id}?done=revised")).into_response()),
-        Err(e) => record_problem(&state, &p, &ctx, id, "revise", e, f).await,
+        Err(e) => record_problem(&state, &p, &ctx, id, "revise", ApiError::from(e), f).await,
     }
 }
 
@@ -897,7 +901,7 @@ async fn decision_submit(
     };
     match ops::decide(&state, &p, id, sid, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/patients/{id}?done=decided")).into_response()),
-        Err(e) => record_problem(&state, &p, &ctx, id, "decision", e, f).await,
+        Err(e) => record_problem(&state, &p, &ctx, id, "decision", ApiError::from(e), f).await,
     }
 }
 
@@ -910,7 +914,18 @@ async fn withdraw_submit(
     let f = Pairs::parse(&body);
     match ops::withdraw(&state, &p, id, cid, &f.get("reason")).await {
         Ok(_) => Ok(Redirect::to(&format!("/patients/{id}?done=withdrawn")).into_response()),
-        Err(e) => record_problem(&state, &p, &ctx, id, &format!("withdraw-{cid}"), e, f).await,
+        Err(e) => {
+            record_problem(
+                &state,
+                &p,
+                &ctx,
+                id,
+                &format!("withdraw-{cid}"),
+                ApiError::from(e),
+                f,
+            )
+            .await
+        }
     }
 }
 
@@ -923,7 +938,18 @@ async fn same_day_submit(
     let f = Pairs::parse(&body);
     match ops::same_day_reason(&state, &p, id, cid, &f.get("reason")).await {
         Ok(_) => Ok(Redirect::to(&format!("/patients/{id}?done=same_day")).into_response()),
-        Err(e) => record_problem(&state, &p, &ctx, id, &format!("sameday-{cid}"), e, f).await,
+        Err(e) => {
+            record_problem(
+                &state,
+                &p,
+                &ctx,
+                id,
+                &format!("sameday-{cid}"),
+                ApiError::from(e),
+                f,
+            )
+            .await
+        }
     }
 }
 
@@ -955,7 +981,7 @@ async fn review_submit(
         Ok(_) => {
             Ok(Redirect::to(&format!("/patients/{id}?done=reviewed#screening")).into_response())
         }
-        Err(e) => record_problem(&state, &p, &ctx, id, "review", e, f).await,
+        Err(e) => record_problem(&state, &p, &ctx, id, "review", ApiError::from(e), f).await,
     }
 }
 
@@ -1135,8 +1161,8 @@ async fn questionnaire_submit(
             Ok(Redirect::to(&format!("/patients/{id}?done=answers#screening")).into_response())
         }
         Err(e) => {
-            let status = e.status;
-            let errs = page_problem(&state, &ctx, e)?;
+            let status = crate::error::status_of(e.kind);
+            let errs = page_problem(&state, &ctx, ApiError::from(e))?;
             questionnaire_with(&state, &p, &ctx, id, f, errs, status).await
         }
     }
@@ -1267,8 +1293,8 @@ async fn consent_with(
                 })
             }
             Err(e) if !problems.any() => {
-                status = e.status;
-                problems = page_problem(state, ctx, e)?;
+                status = crate::error::status_of(e.kind);
+                problems = page_problem(state, ctx, ApiError::from(e))?;
             }
             Err(_) => {}
         }
@@ -1330,6 +1356,6 @@ async fn consent_submit(
     };
     match ops::sign(&state, &p, id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/patients/{id}?done=signed#consents")).into_response()),
-        Err(e) => consent_with(&state, &p, &ctx, id, f, Some(e)).await,
+        Err(e) => consent_with(&state, &p, &ctx, id, f, Some(ApiError::from(e))).await,
     }
 }

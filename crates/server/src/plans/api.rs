@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::api::ApiJson;
 use crate::app::{AppState, Ctx, Signed};
 use crate::error::{ApiError, Problem};
-use crate::plan_ops::{
+use jousei_service::plans::{
     self as ops, AppointmentDetail, AppointmentIn, AppointmentView, BookCourseIn, Booked,
     CourseBooking, CourseView, IndicationIn, PlanDetail, PlanIn, PlanView, ProtocolIn, StatusIn,
 };
@@ -55,7 +55,7 @@ type Json201<T> = (StatusCode, Json<T>);
 /// the structured list in `conflicts` (the index of the requested
 /// appointment, the appointment in the way, what they share).
 fn conflicts(state: &AppState, ctx: &Ctx, conflicts: &[Conflict]) -> Response {
-    let err = ops::conflict_error(conflicts);
+    let err = ApiError::from(ops::conflict_error(conflicts));
     let details = err.sub_details(&state.i18n, ctx.locale);
     let body = serde_json::json!({
         "type": format!("https://jousei.invalid/problems/{}", err.code),

@@ -26,15 +26,15 @@ use jousei_store::plan::Plan;
 use uuid::Uuid;
 
 use crate::app::{AppState, Ctx, Signed};
-use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::form::Pairs;
 use crate::pages::{Layout, local_time};
-use crate::patient_ops;
 use crate::patients::pages::Opt;
 use crate::patients::pages::page_problem;
-use crate::plan_ops::{self as ops, AppointmentIn, BookCourseIn, ComponentIn, PlanIn};
 use crate::supply::pages::{Problems, render_status};
+use jousei_service::auth::Principal;
+use jousei_service::patients as patient_ops;
+use jousei_service::plans::{self as ops, AppointmentIn, BookCourseIn, ComponentIn, PlanIn};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -331,7 +331,7 @@ async fn new_page(
     Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
     p.require(Permission::PlanWrite)?;
-    let today = crate::supply_ops::clinic_today(&p).to_string();
+    let today = jousei_service::supply::clinic_today(&p).to_string();
     let vals = Pairs(vec![("start_date".into(), today)]);
     form_page(
         &state,
@@ -356,8 +356,8 @@ async fn new_submit(
     match ops::create_plan(&state, &p, &plan_in(&f, id)).await {
         Ok(v) => Ok(Redirect::to(&format!("/plans/{}?done=created", v.plan.id)).into_response()),
         Err(e) => {
-            let status = e.status;
-            let errs = page_problem(&state, &ctx, e)?;
+            let status = crate::error::status_of(e.kind);
+            let errs = page_problem(&state, &ctx, ApiError::from(e))?;
             form_page(&state, &p, &ctx, id, None, f, errs, status).await
         }
     }
@@ -402,8 +402,8 @@ async fn revise_submit(
     {
         Ok(_) => Ok(Redirect::to(&format!("/plans/{id}?done=revised")).into_response()),
         Err(e) => {
-            let status = e.status;
-            let errs = page_problem(&state, &ctx, e)?;
+            let status = crate::error::status_of(e.kind);
+            let errs = page_problem(&state, &ctx, ApiError::from(e))?;
             form_page(&state, &p, &ctx, plan.patient_id, Some(id), f, errs, status).await
         }
     }
@@ -804,7 +804,7 @@ async fn approve_submit(
     };
     match ops::approve_plan(&state, &p, id, version).await {
         Ok(_) => Ok(Redirect::to(&format!("/plans/{id}?done=approved")).into_response()),
-        Err(e) => plan_problem(&state, &p, &ctx, id, e, f).await,
+        Err(e) => plan_problem(&state, &p, &ctx, id, ApiError::from(e), f).await,
     }
 }
 
@@ -832,9 +832,17 @@ async fn book_submit(
         ))
         .into_response()),
         Ok(Err(conflicts)) => {
-            plan_problem(&state, &p, &ctx, id, ops::conflict_error(&conflicts), f).await
+            plan_problem(
+                &state,
+                &p,
+                &ctx,
+                id,
+                ApiError::from(ops::conflict_error(&conflicts)),
+                f,
+            )
+            .await
         }
-        Err(e) => plan_problem(&state, &p, &ctx, id, e, f).await,
+        Err(e) => plan_problem(&state, &p, &ctx, id, ApiError::from(e), f).await,
     }
 }
 
@@ -860,9 +868,17 @@ async fn book_session_submit(
     match ops::create_appointment(&state, &p, &input).await {
         Ok(Ok(_)) => Ok(Redirect::to(&format!("/plans/{id}?done=session")).into_response()),
         Ok(Err(conflicts)) => {
-            plan_problem(&state, &p, &ctx, id, ops::conflict_error(&conflicts), f).await
+            plan_problem(
+                &state,
+                &p,
+                &ctx,
+                id,
+                ApiError::from(ops::conflict_error(&conflicts)),
+                f,
+            )
+            .await
         }
-        Err(e) => plan_problem(&state, &p, &ctx, id, e, f).await,
+        Err(e) => plan_problem(&state, &p, &ctx, id, ApiError::from(e), f).await,
     }
 }
 
@@ -883,11 +899,11 @@ async fn reschedule_submit(
                 &p,
                 &ctx,
                 id,
-                ops::conflict_error(&conflicts),
+                ApiError::from(ops::conflict_error(&conflicts)),
                 Pairs::default(),
             )
             .await
         }
-        Err(e) => plan_problem(&state, &p, &ctx, id, e, Pairs::default()).await,
+        Err(e) => plan_problem(&state, &p, &ctx, id, ApiError::from(e), Pairs::default()).await,
     }
 }

@@ -21,16 +21,16 @@ use jousei_core::role::Permission;
 use uuid::Uuid;
 
 use crate::app::{AppState, Ctx, Signed};
-use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::form::Pairs;
 use crate::pages::{Layout, local_time};
-use crate::patient_ops;
 use crate::patients::pages::{Opt, page_problem};
-use crate::plan_ops::{self as ops, AppointmentIn, AppointmentView, StatusIn};
 use crate::plans::pages::day_label;
-use crate::supply_ops::clinic_today;
 use crate::supply::pages::{Problems, render_status};
+use jousei_service::auth::Principal;
+use jousei_service::patients as patient_ops;
+use jousei_service::plans::{self as ops, AppointmentIn, AppointmentView, StatusIn};
+use jousei_service::supply::clinic_today;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -499,8 +499,8 @@ async fn book_submit(
         Ok(Err(conflicts)) => ops::conflict_error(&conflicts),
         Err(e) => e,
     };
-    let status = e.status;
-    let errs = page_problem(&state, &ctx, e)?;
+    let status = crate::error::status_of(e.kind);
+    let errs = page_problem(&state, &ctx, ApiError::from(e))?;
     page_with(&state, &p, &ctx, &q, errs, f, status).await
 }
 
@@ -517,7 +517,7 @@ async fn status_submit(
     };
     match ops::set_status(&state, &p, id, &input).await {
         Ok(_) => Ok(Redirect::to(&with_done(&back_to(&f), "status")).into_response()),
-        Err(e) => appointment_with(&state, &p, &ctx, id, Some(e), &f).await,
+        Err(e) => appointment_with(&state, &p, &ctx, id, Some(ApiError::from(e)), &f).await,
     }
 }
 
@@ -530,7 +530,7 @@ async fn undo_submit(
     let f = Pairs::parse(&body);
     match ops::undo_status(&state, &p, id, &f.get("reason")).await {
         Ok(_) => Ok(Redirect::to(&with_done(&back_to(&f), "undone")).into_response()),
-        Err(e) => appointment_with(&state, &p, &ctx, id, Some(e), &f).await,
+        Err(e) => appointment_with(&state, &p, &ctx, id, Some(ApiError::from(e)), &f).await,
     }
 }
 

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::api::ApiJson;
 use crate::app::{AppState, Signed};
 use crate::error::{ApiError, Problem};
-use crate::safety_ops::{
+use jousei_service::safety::{
     self as ops, AdverseEventDetail, AdverseEventIn, AdverseEventView, ContactIn, Dashboard,
     FollowUpIn, NotificationIn, RecallIn, RecallSummary, RecallView, ReportingPolicyIn,
     ReportingPolicyView, ReviseAdverseEventIn,

@@ -24,13 +24,13 @@ use jousei_core::supply::units::fmt_fixed;
 use uuid::Uuid;
 
 use crate::app::{AppState, Ctx, Signed};
-use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::form::Pairs;
 use crate::pages::{Layout, local_time};
 use crate::patients::pages::{Opt, page_problem};
-use crate::safety_ops::{self as ops, AdverseEventIn, ContactIn, Count, RecallIn};
 use crate::supply::pages::{Problems, render_status};
+use jousei_service::auth::Principal;
+use jousei_service::safety::{self as ops, AdverseEventIn, ContactIn, Count, RecallIn};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -296,7 +296,7 @@ async fn patient_of(
     if number.is_empty() {
         return Ok(None);
     }
-    let hit = crate::patient_ops::by_number(state, p.clinic.id, &number).await?;
+    let hit = jousei_service::patients::by_number(state, p.clinic.id, &number).await?;
     if let Some(pt) = &hit {
         f.0.retain(|(k, _)| k != "patient_id");
         f.0.push(("patient_id".into(), pt.id.to_string()));
@@ -435,8 +435,8 @@ async fn new_ae_submit(
         ))
         .into_response()),
         Err(e) => {
-            let status = e.status;
-            let errs = page_problem(&state, &ctx, e)?;
+            let status = crate::error::status_of(e.kind);
+            let errs = page_problem(&state, &ctx, ApiError::from(e))?;
             new_ae_with(&state, &p, &ctx, f, errs, status).await
         }
     }
@@ -537,7 +537,7 @@ async fn ae_with(
         ),
     ];
     let (due, due_class) = due_label(&l, &d.view.report);
-    let today = crate::supply_ops::clinic_today(p);
+    let today = jousei_service::supply::clinic_today(p);
     let flash = match q.get("done").as_str() {
         "reported" => Some(l.t("safe-done-reported")),
         "assessed" => Some(l.t("safe-done-assessed")),
@@ -693,7 +693,7 @@ async fn assess_submit(
         Ok(_) => {
             Ok(Redirect::to(&format!("/safety/adverse-events/{id}?done=assessed")).into_response())
         }
-        Err(e) => on_ae_error(&state, &p, &ctx, id, e).await,
+        Err(e) => on_ae_error(&state, &p, &ctx, id, ApiError::from(e)).await,
     }
 }
 
@@ -714,7 +714,7 @@ async fn notify_submit(
         Ok(_) => {
             Ok(Redirect::to(&format!("/safety/adverse-events/{id}?done=notified")).into_response())
         }
-        Err(e) => on_ae_error(&state, &p, &ctx, id, e).await,
+        Err(e) => on_ae_error(&state, &p, &ctx, id, ApiError::from(e)).await,
     }
 }
 
@@ -738,7 +738,7 @@ async fn follow_up_submit(
         Ok(_) => {
             Ok(Redirect::to(&format!("/safety/adverse-events/{id}?done=followed")).into_response())
         }
-        Err(e) => on_ae_error(&state, &p, &ctx, id, e).await,
+        Err(e) => on_ae_error(&state, &p, &ctx, id, ApiError::from(e)).await,
     }
 }
 
@@ -872,8 +872,8 @@ async fn recall_submit(
             Redirect::to(&format!("/safety/recalls/{}?done=started", v.recall.id)).into_response(),
         ),
         Err(e) => {
-            let status = e.status;
-            let errs = page_problem(&state, &ctx, e)?;
+            let status = crate::error::status_of(e.kind);
+            let errs = page_problem(&state, &ctx, ApiError::from(e))?;
             recalls_with(&state, &p, &ctx, f, errs, status).await
         }
     }
@@ -1054,8 +1054,8 @@ async fn contact_submit(
     match ops::record_contact(&state, &p, id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/safety/recalls/{id}?done=contact")).into_response()),
         Err(e) => {
-            let status = e.status;
-            let errs = page_problem(&state, &ctx, e)?;
+            let status = crate::error::status_of(e.kind);
+            let errs = page_problem(&state, &ctx, ApiError::from(e))?;
             recall_with(&state, &p, &ctx, id, errs, status, &Pairs::default()).await
         }
     }
@@ -1071,8 +1071,8 @@ async fn close_submit(
     match ops::close_recall(&state, &p, id, &f.get("report")).await {
         Ok(_) => Ok(Redirect::to(&format!("/safety/recalls/{id}?done=closed")).into_response()),
         Err(e) => {
-            let status = e.status;
-            let errs = page_problem(&state, &ctx, e)?;
+            let status = crate::error::status_of(e.kind);
+            let errs = page_problem(&state, &ctx, ApiError::from(e))?;
             recall_with(&state, &p, &ctx, id, errs, status, &Pairs::default()).await
         }
     }
@@ -1221,8 +1221,8 @@ async fn policy_submit(
     match ops::set_reporting_policy(&state, &p, &raw).await {
         Ok(_) => Ok(Redirect::to("/safety/reporting-policy?done=set").into_response()),
         Err(e) => {
-            let status = e.status;
-            let errs = page_problem(&state, &ctx, e)?;
+            let status = crate::error::status_of(e.kind);
+            let errs = page_problem(&state, &ctx, ApiError::from(e))?;
             policy_with(&state, &p, &ctx, f, errs, status).await
         }
     }

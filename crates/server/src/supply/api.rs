@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::api::ApiJson;
 use crate::app::{AppState, Signed};
 use crate::error::{ApiError, Problem};
-use crate::supply_ops::{self as ops, LocationIn, MovementIn, ProductIn, ReceiveIn, ResultIn};
+use jousei_service::supply::{self as ops, LocationIn, MovementIn, ProductIn, ReceiveIn, ResultIn};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -272,7 +272,7 @@ async fn download_certificate(
 /// The stored document, served so that a browser shows it but never runs it.
 pub async fn certificate_response(
     state: &AppState,
-    p: &crate::auth::Principal,
+    p: &jousei_service::auth::Principal,
     id: Uuid,
 ) -> Result<Response, ApiError> {
     p.require(Permission::SupplyRead)?;

@@ -12,11 +12,11 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::app::{AppState, Ctx, Signed};
-use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::pages::{Layout, local_time};
-use crate::supply_ops as ops;
 use crate::supply::pages::Problems;
+use jousei_service::auth::Principal;
+use jousei_service::supply as ops;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -270,8 +270,10 @@ async fn import(
             )
             .await
         }
-        Err(e) if e.status.is_client_error() => problem(&state, &p, &ctx, &e).await,
-        Err(e) => Err(e),
+        Err(e) if crate::error::status_of(e.kind).is_client_error() => {
+            problem(&state, &p, &ctx, &ApiError::from(e.clone())).await
+        }
+        Err(e) => Err(ApiError::from(e)),
     }
 }
 
@@ -311,9 +313,9 @@ async fn acknowledge(
 ) -> Result<Response, ApiError> {
     match ops::acknowledge_excursion(&state, &p, id, &f.comment).await {
         Ok(()) => Ok(Redirect::to("/supply/coldchain").into_response()),
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            problem(&state, &p, &ctx, &e).await
+        Err(e) if crate::error::status_of(e.kind) == StatusCode::UNPROCESSABLE_ENTITY => {
+            problem(&state, &p, &ctx, &ApiError::from(e.clone())).await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(ApiError::from(e)),
     }
 }

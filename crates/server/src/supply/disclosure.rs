@@ -49,7 +49,7 @@ struct Lang {
 /// The disclosure of a product's current version in `locale`.
 pub async fn disclosure_of(
     state: &AppState,
-    p: &crate::auth::Principal,
+    p: &jousei_service::auth::Principal,
     id: Uuid,
     locale: Locale,
 ) -> Result<(jousei_store::supply::Product, Disclosure), ApiError> {

@@ -1,4 +1,4 @@
 pub mod api;
-pub mod pages;
 pub mod coldchain;
 pub mod disclosure;
+pub mod pages;

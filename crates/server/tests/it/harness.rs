@@ -70,7 +70,7 @@ pub async fn spawn_app_with(mut cfg: ServerConfig) -> App {
         .create_clinic(&sys, &mk("umeda", "梅田院", "Umeda"))
         .await
         .unwrap();
-    let hash = jousei_server::auth::hash_password(PASSWORD).unwrap();
+    let hash = jousei_service::auth::hash_password(PASSWORD).unwrap();
     for role in Role::ALL {
         store
             .create_user(

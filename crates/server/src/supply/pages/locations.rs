@@ -92,10 +92,22 @@ pub(crate) async fn location_create(
     };
     match ops::create_location(&state, &p, &input).await {
         Ok(_) => Ok(Redirect::to("/supply/locations?done=created").into_response()),
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
-            let errs = Problems::from_error(&state.i18n, ctx.locale, &e);
-            locations_with(&state, &p, &ctx, input, errs, e.status, None).await
+        Err(e)
+            if crate::error::status_of(e.kind).is_client_error()
+                && crate::error::status_of(e.kind) != StatusCode::FORBIDDEN =>
+        {
+            let errs = Problems::from_error(&state.i18n, ctx.locale, &ApiError::from(e.clone()));
+            locations_with(
+                &state,
+                &p,
+                &ctx,
+                input,
+                errs,
+                crate::error::status_of(e.kind),
+                None,
+            )
+            .await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(ApiError::from(e)),
     }
 }

@@ -438,7 +438,7 @@ pub(crate) async fn lot_change(
         Ok(_) => Ok(
             Redirect::to(&format!("/supply/lots/{id}?done={}", action.as_str())).into_response(),
         ),
-        Err(e) => lot_problem(&state, &p, &ctx, id, section, e).await,
+        Err(e) => lot_problem(&state, &p, &ctx, id, section, ApiError::from(e)).await,
     }
 }
 
@@ -489,7 +489,7 @@ pub(crate) async fn lot_results(
     };
     match ops::add_results(&state, &p, id, &lines, certificate_id).await {
         Ok(()) => Ok(Redirect::to(&format!("/supply/lots/{id}?done=results")).into_response()),
-        Err(e) => lot_problem(&state, &p, &ctx, id, "results", e).await,
+        Err(e) => lot_problem(&state, &p, &ctx, id, "results", ApiError::from(e)).await,
     }
 }
 
@@ -519,7 +519,7 @@ pub(crate) async fn lot_movement(
                 "adjust" => "adjust",
                 _ => "move",
             };
-            lot_problem(&state, &p, &ctx, id, section, e).await
+            lot_problem(&state, &p, &ctx, id, section, ApiError::from(e)).await
         }
     }
 }
@@ -560,7 +560,7 @@ pub(crate) async fn lot_certificate(
     let (name, ct, data) = file.unwrap_or_default();
     match ops::add_certificate(&state, &p, id, &name, &ct, data).await {
         Ok(_) => Ok(Redirect::to(&format!("/supply/lots/{id}?done=certificate")).into_response()),
-        Err(e) => lot_problem(&state, &p, &ctx, id, "certificate", e).await,
+        Err(e) => lot_problem(&state, &p, &ctx, id, "certificate", ApiError::from(e)).await,
     }
 }
 

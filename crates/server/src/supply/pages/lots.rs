@@ -200,9 +200,12 @@ pub(crate) async fn receive_submit(
         Ok(lot) => {
             Ok(Redirect::to(&format!("/supply/lots/{}?done=received", lot.id)).into_response())
         }
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
-            receive_with(&state, &p, &ctx, Some(&f), Some(&e)).await
+        Err(e)
+            if crate::error::status_of(e.kind).is_client_error()
+                && crate::error::status_of(e.kind) != StatusCode::FORBIDDEN =>
+        {
+            receive_with(&state, &p, &ctx, Some(&f), Some(&ApiError::from(e.clone()))).await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(ApiError::from(e)),
     }
 }

@@ -30,12 +30,12 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::app::{AppState, Ctx, Signed};
-use crate::auth::Principal;
 use crate::barcodes::{ScanField, Texts};
 use crate::error::{ApiError, SubError};
 use crate::i18n::I18n;
 use crate::pages::{Layout, local_time};
-use crate::supply_ops::{self as ops, LocationIn, MovementIn, ProductIn, ReceiveIn, ResultIn};
+use jousei_service::auth::Principal;
+use jousei_service::supply::{self as ops, LocationIn, MovementIn, ProductIn, ReceiveIn, ResultIn};
 
 mod dashboard;
 mod locations;

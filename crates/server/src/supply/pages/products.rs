@@ -256,15 +256,18 @@ pub(crate) async fn product_create(
         Ok(prod) => {
             Ok(Redirect::to(&format!("/supply/products/{}?done=created", prod.id)).into_response())
         }
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
+        Err(e)
+            if crate::error::status_of(e.kind).is_client_error()
+                && crate::error::status_of(e.kind) != StatusCode::FORBIDDEN =>
+        {
             let l = Layout::new(&state, &ctx, "sui-product-new", "/supply/products/new");
-            let errs = Problems::from_error(&state.i18n, ctx.locale, &e);
+            let errs = Problems::from_error(&state.i18n, ctx.locale, &ApiError::from(e.clone()));
             render_status(
-                e.status,
+                crate::error::status_of(e.kind),
                 &product_form_page(l, None, &input, String::new(), errs),
             )
         }
-        Err(e) => Err(e),
+        Err(e) => Err(ApiError::from(e)),
     }
 }
 
@@ -307,18 +310,18 @@ pub(crate) async fn product_revise(
     match ops::revise_product(&state, &p, id, &input, &reason).await {
         Ok(_) => Ok(Redirect::to(&format!("/supply/products/{id}?done=revised")).into_response()),
         Err(e)
-            if e.status.is_client_error()
-                && e.status != StatusCode::FORBIDDEN
-                && e.status != StatusCode::NOT_FOUND =>
+            if crate::error::status_of(e.kind).is_client_error()
+                && crate::error::status_of(e.kind) != StatusCode::FORBIDDEN
+                && crate::error::status_of(e.kind) != StatusCode::NOT_FOUND =>
         {
             let l = Layout::new(&state, &ctx, "sui-product-revise", "/supply/products");
-            let errs = Problems::from_error(&state.i18n, ctx.locale, &e);
+            let errs = Problems::from_error(&state.i18n, ctx.locale, &ApiError::from(e.clone()));
             render_status(
-                e.status,
+                crate::error::status_of(e.kind),
                 &product_form_page(l, Some(id), &input, reason, errs),
             )
         }
-        Err(e) => Err(e),
+        Err(e) => Err(ApiError::from(e)),
     }
 }
 

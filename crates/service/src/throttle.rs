@@ -19,19 +19,16 @@
 
 use std::cell::Cell;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, Request};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::Response;
 use jousei_store::throttle::{ThrottleKey, ThrottleVerdict};
 use jousei_store::{Actor, AuditNote, Ts, UserCredentials};
 use uuid::Uuid;
 
-use crate::app::AppState;
+use crate::Service;
 use crate::auth::{dummy_hash, verify_password_async};
-use crate::error::ApiError;
+use crate::error::ErrorKind;
+use crate::error::ServiceError;
 
 /// The longest login accepted at any password check.
 pub const MAX_LOGIN_CHARS: usize = 64;
@@ -71,33 +68,19 @@ tokio::task_local! {
     static SCOPE: Scope;
 }
 
-/// Middleware: runs the request with its client address (the TCP peer;
-/// forwarded-for headers are not trusted) and adds `Retry-After` to a 429
-/// from the throttle.
-pub async fn request_scope(req: Request, next: Next) -> Response {
-    let addr = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+/// Runs `fut` (one request) with the client's address known to every
+/// password check inside it; returns its output and, when a check was
+/// throttled, how many seconds the client must wait (`Retry-After`).
+pub async fn in_request<F: Future>(addr: Option<IpAddr>, fut: F) -> (F::Output, Option<i64>) {
     let scope = Scope {
         addr,
         retry_after: Cell::new(None),
     };
-    with_scope(scope, next.run(req)).await
-}
-
-async fn with_scope(scope: Scope, fut: impl Future<Output = Response>) -> Response {
     SCOPE
         .scope(scope, async move {
-            let mut resp = fut.await;
+            let out = fut.await;
             let retry = SCOPE.try_with(|s| s.retry_after.get()).ok().flatten();
-            if let Some(secs) = retry
-                && resp.status() == StatusCode::TOO_MANY_REQUESTS
-                && let Ok(v) = HeaderValue::from_str(&secs.to_string())
-            {
-                resp.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            resp
+            (out, retry)
         })
         .await
 }
@@ -108,22 +91,20 @@ fn client_addr() -> Option<IpAddr> {
 
 /// The login as stored (trimmed, lower case), refused with 422
 /// `login_too_long` on `field` when longer than [`MAX_LOGIN_CHARS`].
-pub fn guard_login(login: &str, field: &'static str) -> Result<String, ApiError> {
+pub fn guard_login(login: &str, field: &'static str) -> Result<String, ServiceError> {
     let login = login.trim();
     if login.chars().count() > MAX_LOGIN_CHARS {
-        return Err(
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "login_too_long")
-                .with_field(field)
-                .with_arg("max", MAX_LOGIN_CHARS),
-        );
+        return Err(ServiceError::new(ErrorKind::Invalid, "login_too_long")
+            .with_field(field)
+            .with_arg("max", MAX_LOGIN_CHARS));
     }
     Ok(login.to_ascii_lowercase())
 }
 
 /// 429 `too_many_attempts`, asking to come back after `secs`.
-pub fn too_many_attempts(secs: i64) -> ApiError {
+pub fn too_many_attempts(secs: i64) -> ServiceError {
     let _ = SCOPE.try_with(|s| s.retry_after.set(Some(secs)));
-    ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts").with_arg(
+    ServiceError::new(ErrorKind::TooManyAttempts, "too_many_attempts").with_arg(
         "minutes",
         secs.max(1).div_euclid(60) + i64::from(secs % 60 != 0),
     )
@@ -139,17 +120,17 @@ pub fn account_key(login_norm: &str) -> String {
 /// unknown (the same work is done either way); `login_field` names the
 /// field for `login_too_long`; `clinic_id` is the clinic of the audit entry.
 pub async fn check_password(
-    state: &AppState,
+    svc: &Service,
     purpose: Purpose,
     login: &str,
     login_field: &'static str,
     password: &str,
     clinic_id: Option<Uuid>,
-) -> Result<Option<UserCredentials>, ApiError> {
+) -> Result<Option<UserCredentials>, ServiceError> {
     let login_norm = guard_login(login, login_field)?;
     let account = account_key(&login_norm);
     let addr = client_addr();
-    let max = i64::from(state.cfg.login_max_failures.max(1));
+    let max = i64::from(svc.settings.login_max_failures.max(1));
     let mut keys = vec![ThrottleKey {
         key: account.clone(),
         max_attempts: max,
@@ -161,21 +142,18 @@ pub async fn check_password(
             max_attempts: max.saturating_mul(i64::from(ADDRESS_FACTOR)),
         });
     }
-    let window = i64::try_from(state.cfg.login_lockout_secs.max(1)).unwrap_or(900);
-    let verdict = state
-        .store
-        .throttle_attempt(&keys, window, Ts::now())
-        .await?;
+    let window = i64::try_from(svc.settings.login_lockout_secs.max(1)).unwrap_or(900);
+    let verdict = svc.store.throttle_attempt(&keys, window, Ts::now()).await?;
     let facts = serde_json::json!({
         "login": login_norm,
         "purpose": purpose.as_str(),
         "address": addr.map(|a| a.to_string()),
     });
     if let ThrottleVerdict::Locked { retry_after_secs } = verdict {
-        note(state, clinic_id, "password_throttled", facts).await?;
+        note(svc, clinic_id, "password_throttled", facts).await?;
         return Err(too_many_attempts(retry_after_secs));
     }
-    let creds = state.store.user_credentials(&login_norm).await?;
+    let creds = svc.store.user_credentials(&login_norm).await?;
     let phc = creds
         .as_ref()
         .map(|c| c.password_hash.clone())
@@ -184,7 +162,7 @@ pub async fn check_password(
     match creds.filter(|_| ok) {
         Some(creds) => {
             let give_back: Vec<String> = addr_key.into_iter().collect();
-            state.store.throttle_succeeded(&account, &give_back).await?;
+            svc.store.throttle_succeeded(&account, &give_back).await?;
             Ok(Some(creds))
         }
         None => {
@@ -192,18 +170,18 @@ pub async fn check_password(
                 Purpose::SignIn => "login_failed",
                 _ => "password_check_failed",
             };
-            note(state, clinic_id, action, facts).await?;
+            note(svc, clinic_id, action, facts).await?;
             Ok(None)
         }
     }
 }
 
 async fn note(
-    state: &AppState,
+    svc: &Service,
     clinic_id: Option<Uuid>,
     action: &str,
     changes: serde_json::Value,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let note = AuditNote {
         clinic_id,
         action: action.into(),
@@ -211,7 +189,7 @@ async fn note(
         entity_id: None,
         changes,
     };
-    state.store.note(&Actor::system("anonymous"), &note).await?;
+    svc.store.note(&Actor::system("anonymous"), &note).await?;
     Ok(())
 }
 
@@ -226,9 +204,9 @@ mod tests {
         assert!(guard_login(&"あ".repeat(64), "login").is_ok());
         let e = guard_login(&"a".repeat(65), "physician_login").unwrap_err();
         assert_eq!(
-            (e.status, e.code, e.field),
+            (e.kind, e.code, e.field),
             (
-                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorKind::Invalid,
                 "login_too_long",
                 Some("physician_login")
             )

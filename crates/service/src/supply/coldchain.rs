@@ -1,15 +1,15 @@
 //! Data-logger imports, excursions and their charts.
 
-use axum::http::StatusCode;
 use jousei_core::role::Permission;
 use jousei_store::supply::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::app::AppState;
+use crate::Service;
 use crate::auth::Principal;
-use crate::error::ApiError;
+use crate::error::ErrorKind;
+use crate::error::ServiceError;
 
 /// Reads a logger file's bytes: UTF-8 (with or without BOM), or Shift_JIS as
 /// many Japanese data loggers export.
@@ -41,31 +41,28 @@ pub const LOGGER_MAX: usize = 16 * 1024 * 1024;
 /// the location's range longer than a product's tolerance) holds the lots
 /// of that product stored there since before it ended.
 pub async fn import_logger(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     location_id: Uuid,
     filename: &str,
     bytes: &[u8],
-) -> Result<ImportResult, ApiError> {
+) -> Result<ImportResult, ServiceError> {
     use jousei_core::supply::coldchain::{Limits, Side, analyse, parse_logger_csv};
     p.require(Permission::ColdChainAck)?;
     if bytes.len() > LOGGER_MAX {
-        return Err(
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").with_field("file"),
-        );
+        return Err(ServiceError::new(ErrorKind::TooLarge, "payload_too_large").with_field("file"));
     }
-    let locations = state.store.locations(p.clinic.id).await?;
+    let locations = svc.store.locations(p.clinic.id).await?;
     let location = locations
         .into_iter()
         .find(|l| l.id == location_id)
         .ok_or_else(|| {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "location_not_found")
-                .with_field("location_id")
+            ServiceError::new(ErrorKind::Invalid, "location_not_found").with_field("location_id")
         })?;
     let zone = jiff::tz::TimeZone::get(&p.clinic.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
     let text = decode_logger_text(bytes);
     let file = parse_logger_csv(&text, &zone).map_err(|e| {
-        let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code()).with_field("file");
+        let mut err = ServiceError::new(ErrorKind::Invalid, e.code()).with_field("file");
         err.args = vec![
             ("line", e.line().map(|l| l.to_string()).unwrap_or_default()),
             (
@@ -76,8 +73,8 @@ pub async fn import_logger(
         err
     })?;
     // Lots stored here now, with their product's tolerance and when they came.
-    let stock = state.store.stock(p.clinic.id).await?;
-    let products = state.store.products(p.clinic.id).await?;
+    let stock = svc.store.stock(p.clinic.id).await?;
+    let products = svc.store.products(p.clinic.id).await?;
     let mut here: Vec<(Uuid, u32, jiff::Timestamp)> = Vec::new();
     for line in stock
         .iter()
@@ -88,7 +85,7 @@ pub async fn import_logger(
             .find(|pr| pr.id == line.lot.product_id)
             .map(|pr| pr.facts.excursion_tolerance_minutes)
             .unwrap_or(0);
-        let arrived = state
+        let arrived = svc
             .store
             .movements(p.clinic.id, Some(line.lot.id), 10_000)
             .await?
@@ -131,7 +128,7 @@ pub async fn import_logger(
         .filter(|c| !c.is_control() && *c != '/' && *c != '\\')
         .take(200)
         .collect();
-    let outcome = state
+    let outcome = svc
         .store
         .import_temperatures(
             &p.actor(),
@@ -164,20 +161,17 @@ pub async fn import_logger(
 /// Acknowledges an excursion with a comment; the lots it held stay on hold
 /// until a quality user lifts each hold with a reason.
 pub async fn acknowledge_excursion(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
     comment: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     p.require(Permission::ColdChainAck)?;
     let comment = comment.trim();
     if comment.is_empty() {
-        return Err(
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "comment_required")
-                .with_field("comment"),
-        );
+        return Err(ServiceError::new(ErrorKind::Invalid, "comment_required").with_field("comment"));
     }
-    Ok(state
+    Ok(svc
         .store
         .acknowledge_excursion(&p.actor(), p.clinic.id, id, comment)
         .await?)
@@ -185,25 +179,25 @@ pub async fn acknowledge_excursion(
 
 /// The chart of an import (SVG), with the location's band and excursions.
 pub async fn import_chart(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     import_id: Uuid,
-) -> Result<String, ApiError> {
+) -> Result<String, ServiceError> {
     use jousei_core::supply::coldchain::{Limits, Reading, analyse, chart_svg};
     p.require(Permission::SupplyRead)?;
-    let imports = state.store.temperature_imports(p.clinic.id, None).await?;
+    let imports = svc.store.temperature_imports(p.clinic.id, None).await?;
     let import = imports
         .into_iter()
         .find(|i| i.id == import_id)
-        .ok_or_else(ApiError::not_found)?;
-    let location = state
+        .ok_or_else(ServiceError::not_found)?;
+    let location = svc
         .store
         .locations(p.clinic.id)
         .await?
         .into_iter()
         .find(|l| l.id == import.location_id)
-        .ok_or_else(ApiError::not_found)?;
-    let readings: Vec<Reading> = state
+        .ok_or_else(ServiceError::not_found)?;
+    let readings: Vec<Reading> = svc
         .store
         .temperature_readings(p.clinic.id, import_id)
         .await?

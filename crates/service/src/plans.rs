@@ -10,7 +10,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use axum::http::StatusCode;
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
@@ -35,11 +34,12 @@ use jousei_store::plan::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::app::AppState;
+use crate::Service;
 use crate::auth::Principal;
-use crate::error::{ApiError, SubError};
-use crate::patient_ops::note_read;
-use crate::supply_ops::clinic_today;
+use crate::error::ErrorKind;
+use crate::error::{ServiceError, SubError};
+use crate::patients::note_read;
+use crate::supply::clinic_today;
 
 /// The clinic's time zone (Asia/Tokyo when the clinic's is unknown).
 pub fn clinic_tz(p: &Principal) -> TimeZone {
@@ -58,15 +58,15 @@ pub fn local_time(t: Ts, tz: &TimeZone) -> Time {
 }
 
 /// The instant of a local date and time in `tz`.
-fn instant(d: Date, t: Time, tz: &TimeZone) -> Result<Ts, ApiError> {
+fn instant(d: Date, t: Time, tz: &TimeZone) -> Result<Ts, ServiceError> {
     d.to_datetime(t)
         .to_zoned(tz.clone())
         .map(|z| Ts::from(z.timestamp()))
-        .map_err(ApiError::internal)
+        .map_err(ServiceError::internal)
 }
 
-fn unprocessable(code: &'static str, field: &'static str) -> ApiError {
-    ApiError::fields(vec![FieldError::new(field, code)])
+fn unprocessable(code: &'static str, field: &'static str) -> ServiceError {
+    ServiceError::fields(vec![FieldError::new(field, code)])
 }
 
 fn parse_date(raw: &str, field: &'static str) -> Result<Date, FieldError> {
@@ -75,7 +75,7 @@ fn parse_date(raw: &str, field: &'static str) -> Result<Date, FieldError> {
         .map_err(|_| FieldError::new(field, "date_invalid"))
 }
 
-fn required_reason(reason: &str) -> Result<String, ApiError> {
+fn required_reason(reason: &str) -> Result<String, ServiceError> {
     let r = reason.trim();
     if r.is_empty() {
         return Err(unprocessable("reason_required", "reason"));
@@ -87,15 +87,15 @@ fn required_reason(reason: &str) -> Result<String, ApiError> {
 }
 
 /// A scheduling failure as a 422 with its code (every protocol problem).
-fn schedule_error(e: jousei_core::calendar::ScheduleError) -> ApiError {
+fn schedule_error(e: jousei_core::calendar::ScheduleError) -> ServiceError {
     use jousei_core::calendar::ScheduleError as E;
     match e {
-        E::Protocol(v) => ApiError::fields(
+        E::Protocol(v) => ServiceError::fields(
             v.iter()
                 .map(|i| FieldError::new("protocol", i.code.as_str()))
                 .collect(),
         ),
-        other => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, other.code()),
+        other => ServiceError::new(ErrorKind::Invalid, other.code()),
     }
 }
 
@@ -131,7 +131,7 @@ pub struct IndicationIn {
 }
 
 impl IndicationIn {
-    fn parse(&self) -> Result<IndicationFacts, ApiError> {
+    fn parse(&self) -> Result<IndicationFacts, ServiceError> {
         parse_indication(&RawIndication {
             code: self.code.clone(),
             name_ja: self.name_ja.clone(),
@@ -149,46 +149,49 @@ impl IndicationIn {
                 .collect(),
             active: self.active.unwrap_or(true),
         })
-        .map_err(ApiError::fields)
+        .map_err(ServiceError::fields)
     }
 }
 
-pub async fn indications(state: &AppState, p: &Principal) -> Result<Vec<Indication>, ApiError> {
+pub async fn indications(svc: &Service, p: &Principal) -> Result<Vec<Indication>, ServiceError> {
     p.require(Permission::ScheduleRead)?;
-    Ok(state.store.indications(p.clinic.id).await?)
+    Ok(svc.store.indications(p.clinic.id).await?)
 }
 
 pub async fn create_indication(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     body: &IndicationIn,
-) -> Result<Indication, ApiError> {
+) -> Result<Indication, ServiceError> {
     p.require(Permission::ManageSettings)?;
     let facts = body.parse()?;
-    Ok(state
+    Ok(svc
         .store
         .create_indication(&p.actor(), p.clinic.id, &facts)
         .await?)
 }
 
 pub async fn revise_indication(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
     body: &IndicationIn,
-) -> Result<Indication, ApiError> {
+) -> Result<Indication, ServiceError> {
     p.require(Permission::ManageSettings)?;
     let facts = body.parse();
     let reason = required_reason(body.reason.as_deref().unwrap_or(""));
     let (facts, reason) = both(facts, reason)?;
-    Ok(state
+    Ok(svc
         .store
         .revise_indication(&p.actor(), p.clinic.id, id, &facts, &reason)
         .await?)
 }
 
 /// Both results, or every field error of both.
-fn both<A, B>(a: Result<A, ApiError>, b: Result<B, ApiError>) -> Result<(A, B), ApiError> {
+fn both<A, B>(
+    a: Result<A, ServiceError>,
+    b: Result<B, ServiceError>,
+) -> Result<(A, B), ServiceError> {
     match (a, b) {
         (Ok(a), Ok(b)) => Ok((a, b)),
         (Err(mut x), Err(y)) => {
@@ -214,11 +217,11 @@ pub struct ProtocolIn {
     pub reason: Option<String>,
 }
 
-fn parse_protocol(v: &serde_json::Value) -> Result<Protocol, ApiError> {
+fn parse_protocol(v: &serde_json::Value) -> Result<Protocol, ServiceError> {
     let protocol: Protocol = serde_json::from_value(v.clone())
         .map_err(|_| unprocessable("protocol_shape_invalid", "protocol"))?;
     protocol.validate().map_err(|v| {
-        ApiError::fields(
+        ServiceError::fields(
             v.iter()
                 .map(|i| FieldError::new("protocol", i.code.as_str()))
                 .collect(),
@@ -227,36 +230,39 @@ fn parse_protocol(v: &serde_json::Value) -> Result<Protocol, ApiError> {
     Ok(protocol)
 }
 
-pub async fn protocols(state: &AppState, p: &Principal) -> Result<Vec<ProtocolTemplate>, ApiError> {
+pub async fn protocols(
+    svc: &Service,
+    p: &Principal,
+) -> Result<Vec<ProtocolTemplate>, ServiceError> {
     p.require(Permission::ScheduleRead)?;
-    Ok(state.store.protocols(p.clinic.id).await?)
+    Ok(svc.store.protocols(p.clinic.id).await?)
 }
 
 pub async fn create_protocol(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     body: &ProtocolIn,
-) -> Result<ProtocolTemplate, ApiError> {
+) -> Result<ProtocolTemplate, ServiceError> {
     p.require(Permission::ManageSettings)?;
     let protocol = parse_protocol(&body.protocol)?;
-    Ok(state
+    Ok(svc
         .store
         .create_protocol(&p.actor(), p.clinic.id, &protocol)
         .await?)
 }
 
 pub async fn revise_protocol(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
     body: &ProtocolIn,
-) -> Result<ProtocolTemplate, ApiError> {
+) -> Result<ProtocolTemplate, ServiceError> {
     p.require(Permission::ManageSettings)?;
     let (protocol, reason) = both(
         parse_protocol(&body.protocol),
         required_reason(body.reason.as_deref().unwrap_or("")),
     )?;
-    Ok(state
+    Ok(svc
         .store
         .revise_protocol(&p.actor(), p.clinic.id, id, &protocol, &reason)
         .await?)
@@ -264,34 +270,33 @@ pub async fn revise_protocol(
 
 // ------------------------------------------------------------------- calendar
 
-pub async fn calendar(state: &AppState, p: &Principal) -> Result<ClinicCalendar, ApiError> {
+pub async fn calendar(svc: &Service, p: &Principal) -> Result<ClinicCalendar, ServiceError> {
     p.require(Permission::ScheduleRead)?;
-    Ok(state.store.clinic_calendar(p.clinic.id).await?)
+    Ok(svc.store.clinic_calendar(p.clinic.id).await?)
 }
 
 pub async fn set_calendar(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     body: &serde_json::Value,
-) -> Result<ClinicCalendar, ApiError> {
+) -> Result<ClinicCalendar, ServiceError> {
     p.require(Permission::ManageSettings)?;
     let cal: ClinicCalendar = serde_json::from_value(body.clone())
         .map_err(|_| unprocessable("calendar_shape_invalid", "calendar"))?;
     cal.validate().map_err(|v| {
-        ApiError::fields(
+        ServiceError::fields(
             v.iter()
                 .map(|i| FieldError::new("calendar", i.code.as_str()))
                 .collect(),
         )
     })?;
-    state
-        .store
+    svc.store
         .set_clinic_calendar(&p.actor(), p.clinic.id, &cal)
         .await?;
     Ok(cal)
 }
 
-pub fn holidays(p: &Principal, year: Option<i16>) -> Result<Vec<Holiday>, ApiError> {
+pub fn holidays(p: &Principal, year: Option<i16>) -> Result<Vec<Holiday>, ServiceError> {
     p.require(Permission::ScheduleRead)?;
     let year = year.unwrap_or_else(|| clinic_today(p).year());
     jousei_core::calendar::holidays::holidays(year).map_err(|e| unprocessable(e.code(), "year"))
@@ -355,13 +360,13 @@ pub struct PlanDetail {
 }
 
 async fn checked_plan(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     body: &PlanIn,
-) -> Result<(Uuid, jousei_core::plan::CheckedPlan), ApiError> {
+) -> Result<(Uuid, jousei_core::plan::CheckedPlan), ServiceError> {
     let mut errs: Vec<FieldError> = Vec::new();
     let patient_id = match Uuid::parse_str(body.patient_id.trim()) {
-        Ok(id) if state.store.patient(p.clinic.id, id).await?.is_some() => Some(id),
+        Ok(id) if svc.store.patient(p.clinic.id, id).await?.is_some() => Some(id),
         _ => {
             errs.push(FieldError::new("patient_id", "plan_patient_unknown"));
             None
@@ -370,7 +375,7 @@ async fn checked_plan(
     let (protocol, protocol_ref) = match (&body.protocol_id, &body.protocol) {
         (Some(id), _) => {
             let t = match Uuid::parse_str(id.trim()) {
-                Ok(id) => state.store.protocol(p.clinic.id, id).await?,
+                Ok(id) => svc.store.protocol(p.clinic.id, id).await?,
                 Err(_) => None,
             };
             match t {
@@ -399,12 +404,12 @@ async fn checked_plan(
             (None, None)
         }
     };
-    let indication = state
+    let indication = svc
         .store
         .indication_by_code(p.clinic.id, body.indication_code.trim())
         .await?
         .map(|i| i.facts);
-    let products: Vec<ProductInfo> = state
+    let products: Vec<ProductInfo> = svc
         .store
         .products(p.clinic.id)
         .await?
@@ -448,21 +453,21 @@ async fn checked_plan(
         (Ok(c), Some(id), Some(_)) if errs.is_empty() => Ok((id, c)),
         (Err(more), _, _) => {
             errs.extend(more);
-            Err(ApiError::fields(errs))
+            Err(ServiceError::fields(errs))
         }
-        _ => Err(ApiError::fields(errs)),
+        _ => Err(ServiceError::fields(errs)),
     }
 }
 
 /// Creates a plan (physicians).
 pub async fn create_plan(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     body: &PlanIn,
-) -> Result<PlanView, ApiError> {
+) -> Result<PlanView, ServiceError> {
     p.require(Permission::PlanWrite)?;
-    let (patient_id, checked) = checked_plan(state, p, body).await?;
-    let plan = state
+    let (patient_id, checked) = checked_plan(svc, p, body).await?;
+    let plan = svc
         .store
         .create_plan(&p.actor(), p.clinic.id, patient_id, &checked.facts)
         .await?;
@@ -472,63 +477,54 @@ pub async fn create_plan(
     })
 }
 
-async fn plan_of_clinic(state: &AppState, p: &Principal, id: Uuid) -> Result<Plan, ApiError> {
-    state
-        .store
+async fn plan_of_clinic(svc: &Service, p: &Principal, id: Uuid) -> Result<Plan, ServiceError> {
+    svc.store
         .plan(p.clinic.id, id)
         .await?
-        .ok_or_else(ApiError::not_found)
+        .ok_or_else(ServiceError::not_found)
 }
 
 /// A plan with its versions (audited as a read of part `plan`).
-pub async fn plan(state: &AppState, p: &Principal, id: Uuid) -> Result<PlanDetail, ApiError> {
+pub async fn plan(svc: &Service, p: &Principal, id: Uuid) -> Result<PlanDetail, ServiceError> {
     p.require(Permission::PatientRead)?;
-    let plan = plan_of_clinic(state, p, id).await?;
-    let versions = state.store.plan_versions(p.clinic.id, id).await?;
-    note_read(state, p, plan.patient_id, "plan").await?;
+    let plan = plan_of_clinic(svc, p, id).await?;
+    let versions = svc.store.plan_versions(p.clinic.id, id).await?;
+    note_read(svc, p, plan.patient_id, "plan").await?;
     Ok(PlanDetail { plan, versions })
 }
 
 /// The plans of a patient, newest first (audited: part `plan`).
 pub async fn plans_of_patient(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     patient_id: Uuid,
-) -> Result<Vec<Plan>, ApiError> {
+) -> Result<Vec<Plan>, ServiceError> {
     p.require(Permission::PatientRead)?;
-    if state
-        .store
-        .patient(p.clinic.id, patient_id)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::not_found());
+    if svc.store.patient(p.clinic.id, patient_id).await?.is_none() {
+        return Err(ServiceError::not_found());
     }
-    let plans = state
-        .store
-        .plans_of_patient(p.clinic.id, patient_id)
-        .await?;
-    note_read(state, p, patient_id, "plan").await?;
+    let plans = svc.store.plans_of_patient(p.clinic.id, patient_id).await?;
+    note_read(svc, p, patient_id, "plan").await?;
     Ok(plans)
 }
 
 /// A new version of a plan with its reason (physicians). The patient
 /// cannot change.
 pub async fn revise_plan(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
     body: &PlanIn,
     reason: &str,
-) -> Result<PlanView, ApiError> {
+) -> Result<PlanView, ServiceError> {
     p.require(Permission::PlanWrite)?;
-    let current = plan_of_clinic(state, p, id).await?;
-    let (checked, reason) = both(checked_plan(state, p, body).await, required_reason(reason))?;
+    let current = plan_of_clinic(svc, p, id).await?;
+    let (checked, reason) = both(checked_plan(svc, p, body).await, required_reason(reason))?;
     let (patient_id, checked) = checked;
     if patient_id != current.patient_id {
         return Err(unprocessable("plan_patient_immutable", "patient_id"));
     }
-    let plan = state
+    let plan = svc
         .store
         .revise_plan(&p.actor(), p.clinic.id, id, &checked.facts, &reason)
         .await?;
@@ -540,13 +536,13 @@ pub async fn revise_plan(
 
 /// Approves the current version (physicians); `version` must be it.
 pub async fn approve_plan(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
     version: i64,
-) -> Result<Plan, ApiError> {
+) -> Result<Plan, ServiceError> {
     p.require(Permission::PlanApprove)?;
-    Ok(state
+    Ok(svc
         .store
         .approve_plan(&p.actor(), p.clinic.id, id, version)
         .await?)
@@ -609,27 +605,24 @@ pub fn history(appointments: &[Appointment], tz: &TimeZone) -> Vec<HistoryEntry>
         .collect()
 }
 
-pub async fn course(state: &AppState, p: &Principal, id: Uuid) -> Result<CourseView, ApiError> {
+pub async fn course(svc: &Service, p: &Principal, id: Uuid) -> Result<CourseView, ServiceError> {
     p.require(Permission::ScheduleRead)?;
-    let plan = plan_of_clinic(state, p, id).await?;
-    let view = compute_course(state, p, plan).await?;
-    note_read(state, p, view.1, "plan").await?;
+    let plan = plan_of_clinic(svc, p, id).await?;
+    let view = compute_course(svc, p, plan).await?;
+    note_read(svc, p, view.1, "plan").await?;
     Ok(view.0)
 }
 
 async fn compute_course(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     plan: Plan,
-) -> Result<(CourseView, Uuid), ApiError> {
+) -> Result<(CourseView, Uuid), ServiceError> {
     let tz = clinic_tz(p);
-    let cal = state.store.clinic_calendar(p.clinic.id).await?;
+    let cal = svc.store.clinic_calendar(p.clinic.id).await?;
     let proposal =
         propose(&plan.facts.protocol, plan.facts.start_date, &cal).map_err(schedule_error)?;
-    let appointments = state
-        .store
-        .appointments_of_plan(p.clinic.id, plan.id)
-        .await?;
+    let appointments = svc.store.appointments_of_plan(p.clinic.id, plan.id).await?;
     let today = clinic_today(p);
     let revised =
         reschedule(&proposal, &history(&appointments, &tz), &cal, today).map_err(schedule_error)?;
@@ -691,7 +684,7 @@ fn room(raw: &Option<String>) -> Result<Option<String>, FieldError> {
 }
 
 /// A 409 `appointment_conflict` listing every conflict.
-pub fn conflict_error(conflicts: &[Conflict]) -> ApiError {
+pub fn conflict_error(conflicts: &[Conflict]) -> ServiceError {
     let errors = conflicts
         .iter()
         .map(|c| {
@@ -717,15 +710,15 @@ pub fn conflict_error(conflicts: &[Conflict]) -> ApiError {
             s
         })
         .collect();
-    ApiError::many(StatusCode::CONFLICT, "appointment_conflict", errors)
+    ServiceError::many(ErrorKind::Conflict, "appointment_conflict", errors)
 }
 
 /// Done, or refused with every conflict (nothing written).
 pub type Booked<T> = Result<T, Vec<Conflict>>;
 
-fn require_approved(plan: &Plan) -> Result<(), ApiError> {
+fn require_approved(plan: &Plan) -> Result<(), ServiceError> {
     if plan.approval.is_none() {
-        return Err(ApiError::new(StatusCode::CONFLICT, "plan_not_approved"));
+        return Err(ServiceError::new(ErrorKind::Conflict, "plan_not_approved"));
     }
     Ok(())
 }
@@ -734,11 +727,11 @@ fn require_approved(plan: &Plan) -> Result<(), ApiError> {
 /// it (booked, checked in or done), on its revised date at `time`; all or
 /// nothing. The plan's current version must be approved.
 pub async fn book_course(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
     body: &BookCourseIn,
-) -> Result<Booked<CourseBooking>, ApiError> {
+) -> Result<Booked<CourseBooking>, ServiceError> {
     p.require(Permission::ScheduleWrite)?;
     let mut errs = Vec::new();
     let time = parse_time(&body.time).map_err(|e| errs.push(e)).ok();
@@ -747,16 +740,16 @@ pub async fn book_course(
         .ok();
     let room = room(&body.room).map_err(|e| errs.push(e)).ok().flatten();
     let (Some(time), Some(dur)) = (time, dur) else {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     };
     if !errs.is_empty() {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     }
-    let plan = plan_of_clinic(state, p, id).await?;
+    let plan = plan_of_clinic(svc, p, id).await?;
     require_approved(&plan)?;
     let tz = clinic_tz(p);
     let patient_id = plan.patient_id;
-    let (course, _) = compute_course(state, p, plan).await?;
+    let (course, _) = compute_course(svc, p, plan).await?;
     let stands = standing(&course.appointments);
     let proposed: HashMap<u32, Date> = course
         .proposal
@@ -787,7 +780,7 @@ pub async fn book_course(
             note: None,
         });
     }
-    let booked = match state
+    let booked = match svc
         .store
         .book_appointments(&p.actor(), p.clinic.id, &new)
         .await?
@@ -795,10 +788,10 @@ pub async fn book_course(
         Booking::Done(a) => a,
         Booking::Conflicts(c) => return Ok(Err(c)),
     };
-    let plan = plan_of_clinic(state, p, id).await?;
+    let plan = plan_of_clinic(svc, p, id).await?;
     Ok(Ok(CourseBooking {
         appointments: booked,
-        course: compute_course(state, p, plan).await?.0,
+        course: compute_course(svc, p, plan).await?.0,
     }))
 }
 
@@ -806,14 +799,14 @@ pub async fn book_course(
 /// revised dates, keeping each one's time of day and length; all or
 /// nothing.
 pub async fn reschedule_course(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
-) -> Result<Booked<CourseBooking>, ApiError> {
+) -> Result<Booked<CourseBooking>, ServiceError> {
     p.require(Permission::ScheduleWrite)?;
-    let plan = plan_of_clinic(state, p, id).await?;
+    let plan = plan_of_clinic(svc, p, id).await?;
     let tz = clinic_tz(p);
-    let (course, _) = compute_course(state, p, plan).await?;
+    let (course, _) = compute_course(svc, p, plan).await?;
     let stands = standing(&course.appointments);
     let now = Timestamp::now();
     let mut moves = Vec::new();
@@ -840,7 +833,7 @@ pub async fn reschedule_course(
     let moved = if moves.is_empty() {
         Vec::new()
     } else {
-        match state
+        match svc
             .store
             .move_appointments(&p.actor(), p.clinic.id, &moves, "course_rescheduled")
             .await?
@@ -849,10 +842,10 @@ pub async fn reschedule_course(
             Booking::Conflicts(c) => return Ok(Err(c)),
         }
     };
-    let plan = plan_of_clinic(state, p, id).await?;
+    let plan = plan_of_clinic(svc, p, id).await?;
     Ok(Ok(CourseBooking {
         appointments: moved,
-        course: compute_course(state, p, plan).await?.0,
+        course: compute_course(svc, p, plan).await?.0,
     }))
 }
 
@@ -891,14 +884,14 @@ pub struct AppointmentView {
 
 /// Books one appointment; 409 `appointment_conflict` lists every conflict.
 pub async fn create_appointment(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     body: &AppointmentIn,
-) -> Result<Booked<Appointment>, ApiError> {
+) -> Result<Booked<Appointment>, ServiceError> {
     p.require(Permission::ScheduleWrite)?;
     let mut errs = Vec::new();
     let patient_id = match Uuid::parse_str(body.patient_id.trim()) {
-        Ok(id) if state.store.patient(p.clinic.id, id).await?.is_some() => Some(id),
+        Ok(id) if svc.store.patient(p.clinic.id, id).await?.is_some() => Some(id),
         _ => {
             errs.push(FieldError::new("patient_id", "appointment_patient_unknown"));
             None
@@ -914,10 +907,10 @@ pub async fn create_appointment(
     let room = room(&body.room).map_err(|e| errs.push(e)).ok().flatten();
     let mut proposed_date = None;
     if let Some(plan_id) = body.plan_id {
-        match state.store.plan(p.clinic.id, plan_id).await? {
+        match svc.store.plan(p.clinic.id, plan_id).await? {
             Some(plan) if Some(plan.patient_id) == patient_id => {
                 if let Some(n) = body.session_ordinal {
-                    let cal = state.store.clinic_calendar(p.clinic.id).await?;
+                    let cal = svc.store.clinic_calendar(p.clinic.id).await?;
                     let proposal = propose(&plan.facts.protocol, plan.facts.start_date, &cal)
                         .map_err(schedule_error)?;
                     // A session on a closed day would break the course's history.
@@ -948,10 +941,10 @@ pub async fn create_appointment(
         .map(str::to_string);
     let (Some(patient_id), Some(date), Some(time), Some(dur)) = (patient_id, date, time, dur)
     else {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     };
     if !errs.is_empty() {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     }
     let starts_at = instant(date, time, &clinic_tz(p))?;
     let new = NewAppointment {
@@ -966,29 +959,29 @@ pub async fn create_appointment(
         ends_at: Ts::from(starts_at.0 + dur),
         note,
     };
-    match state
+    match svc
         .store
         .book_appointments(&p.actor(), p.clinic.id, &[new])
         .await?
     {
         Booking::Done(mut a) => Ok(Ok(a
             .pop()
-            .ok_or_else(|| ApiError::internal("nothing booked"))?)),
+            .ok_or_else(|| ServiceError::internal("nothing booked"))?)),
         Booking::Conflicts(c) => Ok(Err(c)),
     }
 }
 
 async fn views(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     list: Vec<Appointment>,
     purpose: &str,
-) -> Result<Vec<AppointmentView>, ApiError> {
+) -> Result<Vec<AppointmentView>, ServiceError> {
     let tz = clinic_tz(p);
     let mut wanted: Vec<Uuid> = list.iter().map(|a| a.patient_id).collect();
     wanted.sort_unstable();
     wanted.dedup();
-    let patients: HashMap<Uuid, _> = state
+    let patients: HashMap<Uuid, _> = svc
         .store
         .patients_by_ids(p.clinic.id, &wanted)
         .await?
@@ -1012,8 +1005,7 @@ async fn views(
         });
     }
     let ids: Vec<String> = patients.keys().map(Uuid::to_string).collect();
-    state
-        .store
+    svc.store
         .note(
             &p.actor(),
             &AuditNote {
@@ -1030,12 +1022,12 @@ async fn views(
 
 /// The local dates `[from, to]` as instants `[start of from, start of the
 /// day after to)`; at most 62 days.
-fn range(p: &Principal, from: &str, to: &str) -> Result<(Date, Date, Ts, Ts), ApiError> {
+fn range(p: &Principal, from: &str, to: &str) -> Result<(Date, Date, Ts, Ts), ServiceError> {
     let mut errs = Vec::new();
     let f = parse_date(from, "from").map_err(|e| errs.push(e)).ok();
     let t = parse_date(to, "to").map_err(|e| errs.push(e)).ok();
     let (Some(f), Some(t)) = (f, t) else {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     };
     let days = (t - f).get_days();
     if t < f || days > 62 {
@@ -1056,24 +1048,24 @@ fn range(p: &Principal, from: &str, to: &str) -> Result<(Date, Date, Ts, Ts), Ap
 /// Appointments of local days `[from, to]` with patients' names and
 /// contact details (audited as one `appointments_read`).
 pub async fn appointments(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     from: &str,
     to: &str,
-) -> Result<Vec<AppointmentView>, ApiError> {
+) -> Result<Vec<AppointmentView>, ServiceError> {
     p.require(Permission::ScheduleRead)?;
     let (_, _, f, t) = range(p, from, to)?;
-    let list = state.store.appointments_between(p.clinic.id, f, t).await?;
-    views(state, p, list, "list").await
+    let list = svc.store.appointments_between(p.clinic.id, f, t).await?;
+    views(svc, p, list, "list").await
 }
 
 /// Booked appointments from now until the end of the day `days` days
 /// ahead, with contact details, for reminders.
 pub async fn reminders(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     days: Option<u32>,
-) -> Result<Vec<AppointmentView>, ApiError> {
+) -> Result<Vec<AppointmentView>, ServiceError> {
     p.require(Permission::ScheduleRead)?;
     let days = days.unwrap_or(2);
     if days > 31 {
@@ -1082,8 +1074,8 @@ pub async fn reminders(
     let tz = clinic_tz(p);
     let end_day = clinic_today(p)
         .checked_add(jiff::Span::new().days(i64::from(days) + 1))
-        .map_err(ApiError::internal)?;
-    let list = state
+        .map_err(ServiceError::internal)?;
+    let list = svc
         .store
         .appointments_between(
             p.clinic.id,
@@ -1094,7 +1086,7 @@ pub async fn reminders(
         .into_iter()
         .filter(|a| a.status == AppointmentStatus::Booked)
         .collect();
-    views(state, p, list, "reminders").await
+    views(svc, p, list, "reminders").await
 }
 
 /// One appointment with its events.
@@ -1106,17 +1098,17 @@ pub struct AppointmentDetail {
 }
 
 pub async fn appointment(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
-) -> Result<AppointmentDetail, ApiError> {
+) -> Result<AppointmentDetail, ServiceError> {
     p.require(Permission::ScheduleRead)?;
-    let appointment = state
+    let appointment = svc
         .store
         .appointment(p.clinic.id, id)
         .await?
-        .ok_or_else(ApiError::not_found)?;
-    let events = state.store.appointment_events(p.clinic.id, id).await?;
+        .ok_or_else(ServiceError::not_found)?;
+    let events = svc.store.appointment_events(p.clinic.id, id).await?;
     Ok(AppointmentDetail {
         appointment,
         events,
@@ -1132,11 +1124,11 @@ pub struct StatusIn {
 }
 
 pub async fn set_status(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
     body: &StatusIn,
-) -> Result<AppointmentDetail, ApiError> {
+) -> Result<AppointmentDetail, ServiceError> {
     p.require(Permission::ScheduleWrite)?;
     let Some(to) = AppointmentStatus::parse(&body.status) else {
         return Err(unprocessable("appointment_status_unknown", "status"));
@@ -1149,43 +1141,41 @@ pub async fn set_status(
     if reason.is_some_and(|r| r.chars().count() > 2000) {
         return Err(unprocessable("field_too_long", "reason"));
     }
-    state
-        .store
+    svc.store
         .set_appointment_status(&p.actor(), p.clinic.id, id, to, reason)
         .await?;
-    appointment(state, p, id).await
+    appointment(svc, p, id).await
 }
 
 pub async fn undo_status(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
     reason: &str,
-) -> Result<AppointmentDetail, ApiError> {
+) -> Result<AppointmentDetail, ServiceError> {
     p.require(Permission::ScheduleWrite)?;
     let reason = required_reason(reason)?;
-    state
-        .store
+    svc.store
         .undo_appointment_status(&p.actor(), p.clinic.id, id, &reason)
         .await?;
-    appointment(state, p, id).await
+    appointment(svc, p, id).await
 }
 
 /// The iCalendar of local days `[from, to]`. Summaries carry the session
 /// and room, and the patient's name only when `names` is asked for.
 pub async fn ics_export(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     from: &str,
     to: &str,
     names: bool,
-) -> Result<String, ApiError> {
+) -> Result<String, ServiceError> {
     p.require(Permission::ScheduleRead)?;
     let (_, _, f, t) = range(p, from, to)?;
-    let list = state.store.appointments_between(p.clinic.id, f, t).await?;
+    let list = svc.store.appointments_between(p.clinic.id, f, t).await?;
     let mut names_of: HashMap<Uuid, String> = HashMap::new();
     if names {
-        for v in views(state, p, list.clone(), "ics").await? {
+        for v in views(svc, p, list.clone(), "ics").await? {
             names_of.insert(v.appointment.patient_id, v.patient_name);
         }
     }

@@ -9,9 +9,9 @@ use jousei_store::supply::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::app::AppState;
+use crate::Service;
 use crate::auth::Principal;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 
 use super::{clinic_now, opt};
 
@@ -31,10 +31,10 @@ pub struct MovementIn {
 }
 
 pub async fn record_movement(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     input: &MovementIn,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     p.require(Permission::StockMove)?;
     let mut errs = Vec::new();
     let kind = match MovementKind::parse(&input.kind) {
@@ -70,7 +70,7 @@ pub async fn record_movement(
         None => None,
     };
     let witness_id = match opt(&input.witness) {
-        Some(login) => match state
+        Some(login) => match svc
             .store
             .user_credentials(&login.to_ascii_lowercase())
             .await?
@@ -86,7 +86,7 @@ pub async fn record_movement(
     let (Some(kind), Some(lot_id), Some(location_id), Some(quantity), true) =
         (kind, lot_id, location_id, quantity, errs.is_empty())
     else {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     };
     let m = NewMovement {
         lot_id,
@@ -97,13 +97,9 @@ pub async fn record_movement(
         reason: opt(&input.reason),
         witness_id,
     };
-    match state
-        .store
-        .record_movement(&p.actor(), p.clinic.id, &m)
-        .await
-    {
+    match svc.store.record_movement(&p.actor(), p.clinic.id, &m).await {
         Ok(()) => Ok(()),
-        Err(MovementError::Invalid(e)) => Err(ApiError::fields(e)),
+        Err(MovementError::Invalid(e)) => Err(ServiceError::fields(e)),
         Err(MovementError::Store(e)) => Err(e.into()),
     }
 }
@@ -207,16 +203,16 @@ pub struct Dashboard {
     pub stock: Vec<ProductStock>,
 }
 
-pub async fn dashboard(state: &AppState, p: &Principal, days: i64) -> Result<Dashboard, ApiError> {
+pub async fn dashboard(svc: &Service, p: &Principal, days: i64) -> Result<Dashboard, ServiceError> {
     p.require(Permission::SupplyRead)?;
     let now = clinic_now(p);
     let today = now.date();
     let horizon = today
         .checked_add(jiff::Span::new().days(days.clamp(1, 365)))
         .unwrap_or(today);
-    let lots = state.store.lots(p.clinic.id).await?;
-    let stock = state.store.stock(p.clinic.id).await?;
-    let products = state.store.products(p.clinic.id).await?;
+    let lots = svc.store.lots(p.clinic.id).await?;
+    let stock = svc.store.stock(p.clinic.id).await?;
+    let products = svc.store.products(p.clinic.id).await?;
     let in_stock = |id: Uuid| stock.iter().any(|s| s.lot.id == id && s.vials > 0);
     let mut expiring: Vec<Lot> = lots
         .iter()
@@ -243,7 +239,7 @@ pub async fn dashboard(state: &AppState, p: &Principal, days: i64) -> Result<Das
             .filter(|l| l.state == LotState::Quarantined)
             .cloned()
             .collect(),
-        open_excursions: state.store.excursions(p.clinic.id, true).await?,
+        open_excursions: svc.store.excursions(p.clinic.id, true).await?,
         expired_stock: expired_stock(&stock, now),
         stock: stock_per_product(&products, &stock, now),
     })

@@ -50,10 +50,10 @@ impl TemplateIn {
 }
 
 pub async fn create_template(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     input: &TemplateIn,
-) -> Result<ConsentTemplate, ApiError> {
+) -> Result<ConsentTemplate, ServiceError> {
     p.require(Permission::ManageSettings)?;
     let mut errs = Vec::new();
     if let Err(e) = jousei_core::supply::product::validate_code(input.code.trim()) {
@@ -61,21 +61,21 @@ pub async fn create_template(
     }
     let body = input.raw().parse().map_err(|e| errs.extend(e)).ok();
     let (Some(body), true) = (body, errs.is_empty()) else {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     };
-    Ok(state
+    Ok(svc
         .store
         .create_consent_template(&p.actor(), p.clinic.id, input.code.trim(), &body)
         .await?)
 }
 
 pub async fn revise_template(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
     input: &TemplateIn,
     reason: &str,
-) -> Result<ConsentTemplate, ApiError> {
+) -> Result<ConsentTemplate, ServiceError> {
     p.require(Permission::ManageSettings)?;
     let mut errs = Vec::new();
     let body = input.raw().parse().map_err(|e| errs.extend(e)).ok();
@@ -83,9 +83,9 @@ pub async fn revise_template(
         errs.push(FieldError::new("reason", "reason_required"));
     }
     let (Some(body), true) = (body, errs.is_empty()) else {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     };
-    Ok(state
+    Ok(svc
         .store
         .revise_consent_template(&p.actor(), p.clinic.id, id, &body, reason.trim())
         .await?)
@@ -115,13 +115,13 @@ pub struct DocumentOut {
 }
 
 async fn document(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     template_id: Option<Uuid>,
     product_ids: &[Uuid],
     locale: Option<&str>,
     errs: &mut Vec<FieldError>,
-) -> Result<Option<(ConsentTemplate, Document)>, ApiError> {
+) -> Result<Option<(ConsentTemplate, Document)>, ServiceError> {
     let locale = match locale.map(str::trim).filter(|l| !l.is_empty()) {
         None => Some(Locale::Ja),
         Some(l) => Locale::parse(l).filter(|x| x.as_str() == l).or_else(|| {
@@ -135,7 +135,7 @@ async fn document(
             None
         }
         Some(id) => {
-            let t = state.store.consent_template(p.clinic.id, id, None).await?;
+            let t = svc.store.consent_template(p.clinic.id, id, None).await?;
             if t.is_none() {
                 errs.push(FieldError::new("template_id", "consent_template_not_found"));
             }
@@ -144,7 +144,7 @@ async fn document(
     };
     let mut products = Vec::new();
     for id in product_ids {
-        match state.store.product(p.clinic.id, *id).await? {
+        match svc.store.product(p.clinic.id, *id).await? {
             Some(x) => products.push(x.facts),
             None => errs.push(FieldError::new("product_ids", "product_not_found")),
         }
@@ -167,12 +167,12 @@ async fn document(
 /// Whether the patient's latest screening is current and a physician's
 /// decision on it permits treatment: consent follows that decision.
 pub async fn decision_permits_consent(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     patient_id: Uuid,
-) -> Result<bool, ApiError> {
-    let latest = latest_fingerprint(state, p.clinic.id, patient_id).await?;
-    Ok(state
+) -> Result<bool, ServiceError> {
+    let latest = latest_fingerprint(svc, p.clinic.id, patient_id).await?;
+    Ok(svc
         .store
         .screenings(p.clinic.id, patient_id)
         .await?
@@ -185,15 +185,15 @@ pub async fn decision_permits_consent(
 /// checked when no decision permits treatment, so no patient is asked to
 /// sign a consent that would be refused.
 async fn require_decision(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     patient_id: Uuid,
-) -> Result<(), ApiError> {
-    if decision_permits_consent(state, p, patient_id).await? {
+) -> Result<(), ServiceError> {
+    if decision_permits_consent(svc, p, patient_id).await? {
         Ok(())
     } else {
-        Err(ApiError::new(
-            StatusCode::CONFLICT,
+        Err(ServiceError::new(
+            ErrorKind::Conflict,
             "consent_screening_required",
         ))
     }
@@ -201,17 +201,17 @@ async fn require_decision(
 
 /// Renders the document a patient is about to be shown.
 pub async fn preview(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     patient_id: Uuid,
     input: &DocumentIn,
-) -> Result<DocumentOut, ApiError> {
+) -> Result<DocumentOut, ServiceError> {
     p.require(Permission::ConsentRecord)?;
-    ensure_patient(state, p, patient_id).await?;
-    require_decision(state, p, patient_id).await?;
+    ensure_patient(svc, p, patient_id).await?;
+    require_decision(svc, p, patient_id).await?;
     let mut errs = Vec::new();
     let d = document(
-        state,
+        svc,
         p,
         input.template_id,
         &input.product_ids,
@@ -220,7 +220,7 @@ pub async fn preview(
     )
     .await?;
     let Some((t, d)) = d else {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     };
     Ok(DocumentOut {
         template_id: t.id,
@@ -291,14 +291,14 @@ fn consent_view(p: &Principal, c: Consent) -> ConsentView {
 /// Records a signed consent after checking what was shown is what the
 /// template and products give now.
 pub async fn sign(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     patient_id: Uuid,
     input: &SignIn,
-) -> Result<ConsentView, ApiError> {
+) -> Result<ConsentView, ServiceError> {
     p.require(Permission::ConsentRecord)?;
-    ensure_patient(state, p, patient_id).await?;
-    require_decision(state, p, patient_id).await?;
+    ensure_patient(svc, p, patient_id).await?;
+    require_decision(svc, p, patient_id).await?;
     let mut errs = Vec::new();
     let now = Timestamp::now();
     let signature = Signature::parse(
@@ -312,7 +312,7 @@ pub async fn sign(
         errs.push(FieldError::new("explained_by", "field_required"));
         None
     } else {
-        let staff = state.store.users_in_clinic(p.clinic.id).await?;
+        let staff = svc.store.users_in_clinic(p.clinic.id).await?;
         let found = staff
             .into_iter()
             .find(|(u, r)| u.login == explainer && *r == Role::Physician && u.active);
@@ -368,7 +368,7 @@ pub async fn sign(
         ));
     }
     let doc = document(
-        state,
+        svc,
         p,
         input.template_id,
         &input.product_ids,
@@ -378,7 +378,7 @@ pub async fn sign(
     .await?;
     let first = match (input.template_id, explained_at) {
         (Some(t), Some(at)) => {
-            let earlier = state
+            let earlier = svc
                 .store
                 .first_explanation(p.clinic.id, patient_id, t)
                 .await?;
@@ -411,18 +411,21 @@ pub async fn sign(
         errs.is_empty(),
     )
     else {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     };
     if input.template_version != template.version {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
+        return Err(ServiceError::new(
+            ErrorKind::Conflict,
             "consent_template_outdated",
         ));
     }
     if input.text_sha256.trim() != doc.sha256 {
-        return Err(ApiError::new(StatusCode::CONFLICT, "consent_text_changed"));
+        return Err(ServiceError::new(
+            ErrorKind::Conflict,
+            "consent_text_changed",
+        ));
     }
-    let c = state
+    let c = svc
         .store
         .record_consent(
             &p.actor(),
@@ -447,70 +450,69 @@ pub async fn sign(
         )
         .await?;
     let mut c = c;
-    keep_pdf_after_signing(state, p, &mut c).await;
+    keep_pdf_after_signing(svc, p, &mut c).await;
     Ok(consent_view(p, c))
 }
 
 /// Consents, newest first, withdrawn ones included (part `consents`).
 pub async fn consents(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     patient_id: Uuid,
-) -> Result<Vec<ConsentView>, ApiError> {
+) -> Result<Vec<ConsentView>, ServiceError> {
     p.require(Permission::PatientRead)?;
-    ensure_patient(state, p, patient_id).await?;
-    let list = state.store.consents(p.clinic.id, patient_id).await?;
-    note_read(state, p, patient_id, "consents").await?;
+    ensure_patient(svc, p, patient_id).await?;
+    let list = svc.store.consents(p.clinic.id, patient_id).await?;
+    note_read(svc, p, patient_id, "consents").await?;
     Ok(list.into_iter().map(|c| consent_view(p, c)).collect())
 }
 
 async fn consent_of(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     patient_id: Uuid,
     id: Uuid,
-) -> Result<Consent, ApiError> {
-    state
-        .store
+) -> Result<Consent, ServiceError> {
+    svc.store
         .consent(p.clinic.id, id)
         .await?
         .filter(|c| c.patient_id == patient_id)
-        .ok_or_else(ApiError::not_found)
+        .ok_or_else(ServiceError::not_found)
 }
 
 /// The exact text the patient signed (part `consent_text`).
 pub async fn consent_text(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     patient_id: Uuid,
     id: Uuid,
-) -> Result<String, ApiError> {
+) -> Result<String, ServiceError> {
     p.require(Permission::PatientRead)?;
-    consent_of(state, p, patient_id, id).await?;
-    let text = state
+    consent_of(svc, p, patient_id, id).await?;
+    let text = svc
         .store
         .consent_text(p.clinic.id, id)
         .await?
-        .ok_or_else(ApiError::not_found)?;
-    note_read(state, p, patient_id, "consent_text").await?;
+        .ok_or_else(ServiceError::not_found)?;
+    note_read(svc, p, patient_id, "consent_text").await?;
     Ok(text)
 }
 
 /// The drawn signature as a file (part `consent_signature`).
 pub async fn consent_signature(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     patient_id: Uuid,
     id: Uuid,
-) -> Result<(&'static str, Vec<u8>), ApiError> {
+) -> Result<(&'static str, Vec<u8>), ServiceError> {
     p.require(Permission::PatientRead)?;
-    consent_of(state, p, patient_id, id).await?;
-    let sig = state
+    consent_of(svc, p, patient_id, id).await?;
+    let sig = svc
         .store
         .consent_signature(p.clinic.id, id)
         .await?
-        .ok_or_else(ApiError::not_found)?;
-    note_read(state, p, patient_id, "consent_signature").await?;
+        .ok_or_else(ServiceError::not_found)?;
+    note_read(svc, p, patient_id, "consent_signature").await?;
     Ok(sig.to_file())
 }
 
@@ -519,38 +521,37 @@ pub async fn consent_signature(
 /// kept with its SHA-256; every later request returns the kept copy, so
 /// what was handed to the patient can always be shown again byte for byte.
 pub async fn consent_pdf(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     patient_id: Uuid,
     id: Uuid,
-) -> Result<ConsentPdf, ApiError> {
+) -> Result<ConsentPdf, ServiceError> {
     p.require(Permission::PatientRead)?;
-    let c = consent_of(state, p, patient_id, id).await?;
-    let pdf = match state.store.consent_pdf(p.clinic.id, id).await? {
+    let c = consent_of(svc, p, patient_id, id).await?;
+    let pdf = match svc.store.consent_pdf(p.clinic.id, id).await? {
         Some(kept) => kept,
         None => {
-            let bytes = render_consent_pdf(state, p, &c).await?;
-            state
-                .store
+            let bytes = render_consent_pdf(svc, p, &c).await?;
+            svc.store
                 .keep_consent_pdf(&p.actor(), p.clinic.id, id, &bytes)
                 .await?
         }
     };
-    note_read(state, p, patient_id, "consent_pdf").await?;
+    note_read(svc, p, patient_id, "consent_pdf").await?;
     Ok(pdf)
 }
 
 /// Makes and keeps the PDF of a consent just signed, so its hash is on
 /// record from the start. A failure here is logged, not returned: the
 /// consent is recorded either way and the PDF is made on first request.
-async fn keep_pdf_after_signing(state: &AppState, p: &Principal, c: &mut Consent) {
+async fn keep_pdf_after_signing(svc: &Service, p: &Principal, c: &mut Consent) {
     let result = async {
-        let bytes = render_consent_pdf(state, p, c).await?;
-        let kept = state
+        let bytes = render_consent_pdf(svc, p, c).await?;
+        let kept = svc
             .store
             .keep_consent_pdf(&p.actor(), p.clinic.id, c.id, &bytes)
             .await?;
-        Ok::<String, ApiError>(kept.sha256)
+        Ok::<String, ServiceError>(kept.sha256)
     }
     .await;
     match result {
@@ -562,22 +563,22 @@ async fn keep_pdf_after_signing(state: &AppState, p: &Principal, c: &mut Consent
 }
 
 async fn render_consent_pdf(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     c: &Consent,
-) -> Result<Vec<u8>, ApiError> {
-    let patient = state
+) -> Result<Vec<u8>, ServiceError> {
+    let patient = svc
         .store
         .patient(p.clinic.id, c.patient_id)
         .await?
-        .ok_or_else(ApiError::not_found)?;
-    let text = state
+        .ok_or_else(ServiceError::not_found)?;
+    let text = svc
         .store
         .consent_text(p.clinic.id, c.id)
         .await?
-        .ok_or_else(ApiError::not_found)?;
-    let signature = state.store.consent_signature(p.clinic.id, c.id).await?;
-    let staff = state.store.users_in_clinic(p.clinic.id).await?;
+        .ok_or_else(ServiceError::not_found)?;
+    let signature = svc.store.consent_signature(p.clinic.id, c.id).await?;
+    let staff = svc.store.users_in_clinic(p.clinic.id).await?;
     let explainer = staff
         .iter()
         .find(|(u, _)| u.id == c.explained_by)
@@ -586,9 +587,9 @@ async fn render_consent_pdf(
             |(u, _)| format!("{} ({})", u.display_name, u.login),
         );
     let l = c.locale;
-    let t = |k: &str| state.i18n.t(l, k);
+    let t = |k: &str| svc.texts.t(l, k);
     let zone = p.clinic.time_zone.as_str();
-    let when = |at: Timestamp| format!("{} ({zone})", crate::pages::local_time(at, zone));
+    let when = |at: Timestamp| format!("{} ({zone})", crate::time::local_time(at, zone));
     let f = &patient.facts;
     let mut name = f.name.clone();
     name.push_str(&format!(" / {}", f.kana.as_str()));
@@ -643,15 +644,15 @@ async fn render_consent_pdf(
         },
         hash_label: t("consent-pdf-text-hash"),
         template_label: t("consent-pdf-template-hash"),
-        footer: state
-            .i18n
+        footer: svc
+            .texts
             .t_args(l, "consent-pdf-footer", &[("id", c.id.to_string())]),
         date: c.signed_at.0,
     };
     let pdf = tokio::task::spawn_blocking(move || jousei_documents::consent_pdf(&doc))
         .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+        .map_err(ServiceError::internal)?
+        .map_err(ServiceError::internal)?;
     Ok(pdf.bytes)
 }
 
@@ -663,22 +664,22 @@ pub struct ReasonIn {
 
 /// Records the patient's withdrawal of a consent (kept, marked withdrawn).
 pub async fn withdraw(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     patient_id: Uuid,
     id: Uuid,
     reason: &str,
-) -> Result<ConsentView, ApiError> {
+) -> Result<ConsentView, ServiceError> {
     p.require(Permission::ConsentRecord)?;
-    let c = consent_of(state, p, patient_id, id).await?;
+    let c = consent_of(svc, p, patient_id, id).await?;
     let reason = consent::may_withdraw(c.state, reason).map_err(|errs| {
         if errs.iter().any(|e| e.code == "consent_already_withdrawn") {
-            ApiError::new(StatusCode::CONFLICT, "consent_already_withdrawn")
+            ServiceError::new(ErrorKind::Conflict, "consent_already_withdrawn")
         } else {
-            ApiError::fields(errs)
+            ServiceError::fields(errs)
         }
     })?;
-    let c = state
+    let c = svc
         .store
         .withdraw_consent(&p.actor(), p.clinic.id, id, &reason)
         .await?;
@@ -688,22 +689,22 @@ pub async fn withdraw(
 /// Records a physician's medical-necessity reason for treating on the day
 /// of the first explanation.
 pub async fn same_day_reason(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     patient_id: Uuid,
     id: Uuid,
     reason: &str,
-) -> Result<ConsentView, ApiError> {
+) -> Result<ConsentView, ServiceError> {
     p.require(Permission::ScreeningDecide)?;
-    consent_of(state, p, patient_id, id).await?;
+    consent_of(svc, p, patient_id, id).await?;
     let reason = jousei_core::patient::required_text(reason, "reason", 2000).map_err(|e| {
-        ApiError::fields(vec![if e.code == "field_required" {
+        ServiceError::fields(vec![if e.code == "field_required" {
             FieldError::new("reason", "reason_required")
         } else {
             e
         }])
     })?;
-    let c = state
+    let c = svc
         .store
         .record_same_day_reason(&p.actor(), p.clinic.id, id, &reason)
         .await?;

@@ -7,7 +7,6 @@
 //! Every read of a patient's record is noted in the audit log (who, when,
 //! which patient, which part) before it is returned.
 
-use axum::http::StatusCode;
 use jiff::Timestamp;
 use jousei_core::error::FieldError;
 use jousei_core::locale::Locale;
@@ -25,10 +24,10 @@ use jousei_store::{AuditNote, Ts};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::app::AppState;
+use crate::Service;
 use crate::auth::Principal;
-use crate::error::ApiError;
-use crate::supply_ops::clinic_today;
+use crate::error::{ErrorKind, ServiceError};
+use crate::supply::clinic_today;
 
 mod consents;
 mod intake;
@@ -37,13 +36,12 @@ pub use intake::*;
 
 /// Notes a read of `part` of a patient's record in the audit log.
 pub async fn note_read(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     patient_id: Uuid,
     part: &str,
-) -> Result<(), ApiError> {
-    state
-        .store
+) -> Result<(), ServiceError> {
+    svc.store
         .note(
             &p.actor(),
             &AuditNote {
@@ -169,10 +167,10 @@ pub enum Registered {
 }
 
 pub async fn register(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     input: &RegisterIn,
-) -> Result<Registered, ApiError> {
+) -> Result<Registered, ServiceError> {
     p.require(Permission::PatientWrite)?;
     let mut errs = Vec::new();
     let number =
@@ -199,11 +197,11 @@ pub async fn register(
         }
     };
     let (Some(facts), Some(method), true) = (facts, method, errs.is_empty()) else {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     };
     if !input.confirm_not_duplicate {
         let key = DuplicateKey::from(&facts);
-        let candidates = state
+        let candidates = svc
             .store
             .duplicate_candidates(p.clinic.id, &key.kana_key, key.birth_date, &key.phone)
             .await?;
@@ -218,7 +216,7 @@ pub async fn register(
         if !found.is_empty() {
             let mut matches = Vec::new();
             for (c, reasons) in found {
-                note_read(state, p, c.id, "duplicate_check").await?;
+                note_read(svc, p, c.id, "duplicate_check").await?;
                 matches.push(DuplicateMatch {
                     patient_id: c.id,
                     number: c.number,
@@ -231,7 +229,7 @@ pub async fn register(
             return Ok(Registered::ProbableDuplicates(matches));
         }
     }
-    let patient = state
+    let patient = svc
         .store
         .create_patient(
             &p.actor(),
@@ -266,38 +264,38 @@ pub fn view(p: &Principal, patient: Patient) -> PatientView {
 }
 
 /// One patient (part `profile` of the record).
-pub async fn get(state: &AppState, p: &Principal, id: Uuid) -> Result<PatientView, ApiError> {
+pub async fn get(svc: &Service, p: &Principal, id: Uuid) -> Result<PatientView, ServiceError> {
     p.require(Permission::PatientRead)?;
-    let patient = ensure_patient(state, p, id).await?;
-    note_read(state, p, id, "profile").await?;
+    let patient = ensure_patient(svc, p, id).await?;
+    note_read(svc, p, id, "profile").await?;
     Ok(view(p, patient))
 }
 
 /// Every version of a patient (part `history`).
 pub async fn versions(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
-) -> Result<Vec<PatientVersion>, ApiError> {
+) -> Result<Vec<PatientVersion>, ServiceError> {
     p.require(Permission::PatientRead)?;
-    let v = state.store.patient_versions(p.clinic.id, id).await?;
+    let v = svc.store.patient_versions(p.clinic.id, id).await?;
     if v.is_empty() {
-        return Err(ApiError::not_found());
+        return Err(ServiceError::not_found());
     }
-    note_read(state, p, id, "history").await?;
+    note_read(svc, p, id, "history").await?;
     Ok(v)
 }
 
 /// A correction: a new version with its reason.
 pub async fn revise(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
     input: &PatientIn,
     reason: &str,
-) -> Result<PatientView, ApiError> {
+) -> Result<PatientView, ServiceError> {
     p.require(Permission::PatientWrite)?;
-    let current = ensure_patient(state, p, id).await?;
+    let current = ensure_patient(svc, p, id).await?;
     let mut errs = Vec::new();
     match registry::parse_patient_number(input.number.as_deref().unwrap_or(""), "number") {
         Ok(Some(n)) if n != current.number => {
@@ -315,9 +313,9 @@ pub async fn revise(
         errs.push(FieldError::new("reason", "reason_required"));
     }
     let (Some(facts), true) = (facts, errs.is_empty()) else {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     };
-    let patient = state
+    let patient = svc
         .store
         .revise_patient(&p.actor(), p.clinic.id, id, &facts, reason.trim())
         .await?;
@@ -343,10 +341,10 @@ fn nonempty(s: &Option<String>) -> Option<&str> {
 
 /// Search (noted as one `patient_search` entry naming the patients listed).
 pub async fn search(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     q: &SearchIn,
-) -> Result<Vec<PatientView>, ApiError> {
+) -> Result<Vec<PatientView>, ServiceError> {
     p.require(Permission::PatientRead)?;
     let mut errs = Vec::new();
     let kana = nonempty(&q.kana).and_then(|k| {
@@ -377,9 +375,9 @@ pub async fn search(
         errs.push(FieldError::new("limit", "limit_out_of_range"));
     }
     if !errs.is_empty() {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     }
-    let found = state
+    let found = svc
         .store
         .search_patients(
             p.clinic.id,
@@ -402,8 +400,7 @@ pub async fn search(
     .filter(|(_, v)| nonempty(v).is_some())
     .map(|(k, _)| *k)
     .collect();
-    state
-        .store
+    svc.store
         .note(
             &p.actor(),
             &AuditNote {
@@ -425,15 +422,15 @@ pub async fn search(
 /// The clinic's patient with exactly this number (as typed, trimmed), if
 /// any. Not audited by itself: the caller notes what it reads.
 pub async fn by_number(
-    state: &AppState,
+    svc: &Service,
     clinic_id: Uuid,
     number: &str,
-) -> Result<Option<Patient>, ApiError> {
+) -> Result<Option<Patient>, ServiceError> {
     let number = number.trim();
     if number.is_empty() {
         return Ok(None);
     }
-    Ok(state
+    Ok(svc
         .store
         .search_patients(
             clinic_id,
@@ -448,10 +445,9 @@ pub async fn by_number(
         .find(|pt| pt.number == number))
 }
 
-async fn ensure_patient(state: &AppState, p: &Principal, id: Uuid) -> Result<Patient, ApiError> {
-    state
-        .store
+async fn ensure_patient(svc: &Service, p: &Principal, id: Uuid) -> Result<Patient, ServiceError> {
+    svc.store
         .patient(p.clinic.id, id)
         .await?
-        .ok_or_else(ApiError::not_found)
+        .ok_or_else(ServiceError::not_found)
 }

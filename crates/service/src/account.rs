@@ -1,15 +1,15 @@
 //! Use cases shared by the web UI and the JSON API, so both behave the same:
 //! validation, permission, storage and audit in one place.
 
-use axum::http::StatusCode;
 use jousei_core::password::check_new_password;
 use jousei_core::role::{Permission, Role};
 use jousei_core::text::{Login, required_name};
 use jousei_store::{Actor, ApiToken, NewApiToken, NewSession, NewUser, Ts, User};
 
-use crate::app::AppState;
+use crate::Service;
 use crate::auth::{Principal, Via, hash_password_async, new_api_token, random_secret, secret_hash};
-use crate::error::ApiError;
+use crate::error::ErrorKind;
+use crate::error::ServiceError;
 use crate::throttle::{Purpose, account_key, check_password};
 
 /// A new session: the cookie value (shown only to the browser).
@@ -23,23 +23,25 @@ pub struct SignedIn {
 /// and opens a session in the user's first clinic. Every wrong password or
 /// unknown login is answered the same way (`login_failed`) so an attacker
 /// cannot tell them apart, and recorded.
-pub async fn sign_in(state: &AppState, login: &str, password: &str) -> Result<SignedIn, ApiError> {
-    let checked = check_password(state, Purpose::SignIn, login, "login", password, None).await?;
+pub async fn sign_in(svc: &Service, login: &str, password: &str) -> Result<SignedIn, ServiceError> {
+    let checked = check_password(svc, Purpose::SignIn, login, "login", password, None).await?;
     let Some(creds) = checked else {
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "login_failed"));
+        return Err(ServiceError::new(
+            ErrorKind::Unauthenticated,
+            "login_failed",
+        ));
     };
     if !creds.user.active {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "user_inactive"));
+        return Err(ServiceError::new(ErrorKind::Forbidden, "user_inactive"));
     }
-    let grants = state.store.grants_of_user(creds.user.id).await?;
+    let grants = svc.store.grants_of_user(creds.user.id).await?;
     let Some(first) = grants.first() else {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "no_clinic"));
+        return Err(ServiceError::new(ErrorKind::Forbidden, "no_clinic"));
     };
     let token = random_secret();
-    let hours = i64::try_from(state.cfg.session_max_hours).unwrap_or(12);
+    let hours = i64::try_from(svc.settings.session_max_hours).unwrap_or(12);
     let expires = Ts::from(jiff::Timestamp::now() + jiff::SignedDuration::from_hours(hours));
-    state
-        .store
+    svc.store
         .create_session(
             &Actor::user(creds.user.id, &creds.user.login),
             &NewSession {
@@ -58,15 +60,16 @@ pub async fn sign_in(state: &AppState, login: &str, password: &str) -> Result<Si
 }
 
 /// Moves the session to another clinic the user is granted.
-pub async fn switch_clinic(state: &AppState, p: &Principal, code: &str) -> Result<(), ApiError> {
+pub async fn switch_clinic(svc: &Service, p: &Principal, code: &str) -> Result<(), ServiceError> {
     let Via::Session { id, .. } = &p.via else {
-        return Err(ApiError::forbidden());
+        return Err(ServiceError::forbidden());
     };
     let Some(grant) = p.grants.iter().find(|g| g.clinic.code == code.trim()) else {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "clinic_not_granted").with_field("clinic"));
+        return Err(
+            ServiceError::new(ErrorKind::Forbidden, "clinic_not_granted").with_field("clinic"),
+        );
     };
-    state
-        .store
+    svc.store
         .switch_session_clinic(&p.actor(), *id, grant.clinic.id)
         .await?;
     Ok(())
@@ -74,22 +77,21 @@ pub async fn switch_clinic(state: &AppState, p: &Principal, code: &str) -> Resul
 
 /// Creates a user in the principal's current clinic.
 pub async fn create_user(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     login: &str,
     display_name: &str,
     role: &str,
     password: &str,
-) -> Result<User, ApiError> {
+) -> Result<User, ServiceError> {
     p.require(Permission::ManageUsers)?;
     let login = Login::parse(login)?;
     let display_name = required_name(display_name, "display_name", 100)?;
-    let role = Role::parse(role).ok_or_else(|| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "role_invalid").with_field("role")
-    })?;
+    let role = Role::parse(role)
+        .ok_or_else(|| ServiceError::new(ErrorKind::Invalid, "role_invalid").with_field("role"))?;
     check_new_password(password, login.as_str(), false)?;
     let hash = hash_password_async(password.to_string()).await?;
-    let user = state
+    let user = svc
         .store
         .create_user(
             &p.actor(),
@@ -104,8 +106,7 @@ pub async fn create_user(
         .await?;
     // The administrator chose this password: the new user changes it at
     // first sign-in (guideline 6.0).
-    state
-        .store
+    svc.store
         .set_password_hash(&p.actor(), p.clinic.id, user.id, &hash, true)
         .await?;
     Ok(User {
@@ -116,14 +117,14 @@ pub async fn create_user(
 
 /// Changes the principal's own password after checking the current one.
 pub async fn change_password(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     current: &str,
     new_password: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     p.require(Permission::ManageOwnAccount)?;
     let checked = check_password(
-        state,
+        svc,
         Purpose::PasswordChange,
         &p.user.login,
         "login",
@@ -133,16 +134,13 @@ pub async fn change_password(
     .await?;
     if checked.is_none() {
         return Err(
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "password_incorrect")
-                .with_field("password"),
+            ServiceError::new(ErrorKind::Invalid, "password_incorrect").with_field("password")
         );
     }
-    check_new_password(new_password, &p.user.login, false).map_err(|e| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code).with_field("new_password")
-    })?;
+    check_new_password(new_password, &p.user.login, false)
+        .map_err(|e| ServiceError::new(ErrorKind::Invalid, e.code).with_field("new_password"))?;
     let hash = hash_password_async(new_password.to_string()).await?;
-    state
-        .store
+    svc.store
         .set_password_hash(&p.actor(), p.clinic.id, p.user.id, &hash, false)
         .await?;
     Ok(())
@@ -151,14 +149,14 @@ pub async fn change_password(
 /// Creates an API token for the principal in their current clinic. Returns
 /// the secret (shown once) and the stored record.
 pub async fn create_token(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     name: &str,
-) -> Result<(String, ApiToken), ApiError> {
+) -> Result<(String, ApiToken), ServiceError> {
     p.require(Permission::ManageOwnAccount)?;
     let name = required_name(name, "name", 100)?;
     let (token, prefix) = new_api_token();
-    let rec = state
+    let rec = svc
         .store
         .create_api_token(
             &p.actor(),
@@ -178,17 +176,16 @@ pub async fn create_token(
 /// locked (admin). The account's count is cleared (audited as
 /// `account_unlocked`); a locked client address ends with its window.
 pub async fn unlock_user(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     user_id: uuid::Uuid,
-) -> Result<(User, Role), ApiError> {
+) -> Result<(User, Role), ServiceError> {
     p.require(Permission::ManageUsers)?;
-    let users = state.store.users_in_clinic(p.clinic.id).await?;
+    let users = svc.store.users_in_clinic(p.clinic.id).await?;
     let Some((user, role)) = users.into_iter().find(|(u, _)| u.id == user_id) else {
-        return Err(ApiError::not_found());
+        return Err(ServiceError::not_found());
     };
-    state
-        .store
+    svc.store
         .throttle_unlock(&p.actor(), p.clinic.id, user.id, &account_key(&user.login))
         .await?;
     Ok((user, role))
@@ -196,11 +193,11 @@ pub async fn unlock_user(
 
 /// The logins, of those given, that the password throttle has locked now.
 pub async fn locked_logins<'a>(
-    state: &AppState,
+    svc: &Service,
     logins: impl Iterator<Item = &'a str>,
-) -> Result<std::collections::HashSet<String>, ApiError> {
+) -> Result<std::collections::HashSet<String>, ServiceError> {
     let keys: Vec<String> = logins.map(account_key).collect();
-    let locked = state.store.throttle_locked(&keys, Ts::now()).await?;
+    let locked = svc.store.throttle_locked(&keys, Ts::now()).await?;
     Ok(locked
         .into_iter()
         .filter_map(|k| k.strip_prefix("login:").map(str::to_string))

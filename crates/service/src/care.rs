@@ -10,13 +10,12 @@
 
 use std::collections::HashMap;
 
-use axum::http::StatusCode;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jousei_core::care::{
     self, CareAppointment, CareConsent, CareFacts, CarePatient, CarePlan, CareScreening,
-    CheckOutcome, Finding, IdentityCheck, Override, PlanComponent, ScannedVial, Severity, Subject,
-    VialLot, VialProduct,
+    CheckOutcome, Finding, IdentityCheck, Override, PlanComponent, ScannedVial, Subject, VialLot,
+    VialProduct,
 };
 use jousei_core::error::FieldError;
 use jousei_core::locale::Locale;
@@ -37,12 +36,12 @@ use jousei_store::supply::{Lot, Product};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::app::AppState;
+use crate::Service;
 use crate::auth::Principal;
-use crate::error::{ApiError, SubError};
-use crate::i18n::I18n;
-use crate::patient_ops::note_read;
-use crate::supply_ops::clinic_today;
+use crate::error::ErrorKind;
+use crate::error::{ServiceError, SubError};
+use crate::patients::note_read;
+use crate::supply::clinic_today;
 
 /// Warn at the chair when fewer days than this are left before a lot's
 /// expiry.
@@ -93,20 +92,20 @@ pub struct BloodDonationNoticeIn {
 /// The clinic's notice as it stands (anyone who may give doses or manage
 /// settings reads it).
 pub async fn blood_donation_notice(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
-) -> Result<BloodDonationNotice, ApiError> {
+) -> Result<BloodDonationNotice, ServiceError> {
     if !p.can(Permission::ManageSettings) {
         p.require(Permission::Administer)?;
     }
-    Ok(current_notice(state, p.clinic.id).await?)
+    Ok(current_notice(svc, p.clinic.id).await?)
 }
 
 async fn current_notice(
-    state: &AppState,
+    svc: &Service,
     clinic: Uuid,
 ) -> Result<BloodDonationNotice, jousei_store::StoreError> {
-    Ok(match state.store.blood_donation_notice(clinic).await? {
+    Ok(match svc.store.blood_donation_notice(clinic).await? {
         Some(n) => BloodDonationNotice {
             version: n.version,
             ja: n.ja,
@@ -128,10 +127,10 @@ async fn current_notice(
 /// required, at most 2000 characters, no control characters but line
 /// breaks and tabs. A new version; doses keep the version they were given.
 pub async fn set_blood_donation_notice(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     input: &BloodDonationNoticeIn,
-) -> Result<BloodDonationNotice, ApiError> {
+) -> Result<BloodDonationNotice, ServiceError> {
     p.require(Permission::ManageSettings)?;
     let mut errs = Vec::new();
     let mut text = |raw: &str, field: &'static str| {
@@ -141,9 +140,9 @@ pub async fn set_blood_donation_notice(
     };
     let (ja, en) = (text(&input.ja, "notice_ja"), text(&input.en, "notice_en"));
     let (Some(ja), Some(en)) = (ja, en) else {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     };
-    let n = state
+    let n = svc
         .store
         .set_blood_donation_notice(&p.actor(), p.clinic.id, &ja, &en)
         .await?;
@@ -284,7 +283,7 @@ pub fn parse_instant(raw: &str, p: &Principal, field: &'static str) -> Result<Ts
     }
     s.parse::<jiff::civil::DateTime>()
         .ok()
-        .and_then(|dt| dt.to_zoned(crate::plan_ops::clinic_tz(p)).ok())
+        .and_then(|dt| dt.to_zoned(crate::plans::clinic_tz(p)).ok())
         .map(|z| Ts::from(z.timestamp()))
         .ok_or_else(|| FieldError::new(field, "datetime_invalid"))
 }
@@ -316,7 +315,7 @@ fn identity_of(input: &IdentityIn, patient: &Patient) -> Result<IdentityCheck, F
 }
 
 async fn resolve_vial(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     lots: &[Lot],
     v: &VialIn,
@@ -326,7 +325,7 @@ async fn resolve_vial(
     let lot = if let Some(raw) = opt(&v.scan) {
         let s = jousei_core::barcode::parse_scan(raw, today).map_err(|_| "care_scan_invalid")?;
         // GTIN, jousei's internal id or ISBT 128 product code; the lot is (10) or the DIN.
-        let product = crate::supply_ops::product_of_scan(state, p.clinic.id, &s)
+        let product = crate::supply::product_of_scan(svc, p.clinic.id, &s)
             .await
             .map_err(|_| "care_scan_unknown")?
             .ok_or("care_scan_unknown")?;
@@ -350,7 +349,7 @@ async fn resolve_vial(
     } else {
         return Err("care_vial_empty");
     };
-    let product = state
+    let product = svc
         .store
         .product(p.clinic.id, lot.product_id)
         .await
@@ -383,12 +382,12 @@ async fn resolve_vial(
 /// Reads everything the check needs. Input that names nothing known is a
 /// 422 listing every problem (vials by position).
 pub async fn gather(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     input: &CareIn,
     at: Ts,
-) -> Result<Gathered, ApiError> {
-    match gather_facts(state, p, input, at).await? {
+) -> Result<Gathered, ServiceError> {
+    match gather_facts(svc, p, input, at).await? {
         Gathering::Ready(g) => Ok(*g),
         Gathering::Incomplete { error, .. } => Err(error),
     }
@@ -401,7 +400,7 @@ pub async fn gather(
 pub enum Gathering {
     Ready(Box<Gathered>),
     Incomplete {
-        error: ApiError,
+        error: ServiceError,
         lot_blocks: Vec<Finding>,
     },
 }
@@ -412,11 +411,11 @@ pub enum Gathering {
 /// read twice. Vials that name nothing known are left out of the blocks
 /// (they are named in the error).
 pub async fn gather_facts(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     input: &CareIn,
     at: Ts,
-) -> Result<Gathering, ApiError> {
+) -> Result<Gathering, ServiceError> {
     p.require(Permission::Administer)?;
     let clinic = p.clinic.id;
     let mut errs: Vec<SubError> = Vec::new();
@@ -425,7 +424,7 @@ pub async fn gather_facts(
         ..SubError::new(f.code)
     };
     let patient = match uuid_field(&input.patient_id, "patient_id", "care_patient_unknown") {
-        Ok(id) => state.store.patient(clinic, id).await?,
+        Ok(id) => svc.store.patient(clinic, id).await?,
         Err(_) => None,
     };
     if patient.is_none() {
@@ -436,7 +435,7 @@ pub async fn gather_facts(
         errs.push(field(FieldError::new("route", "plan_route_invalid")));
     }
     let location = match Uuid::parse_str(input.location_id.trim()) {
-        Ok(id) => state
+        Ok(id) => svc
             .store
             .locations(clinic)
             .await?
@@ -453,7 +452,7 @@ pub async fn gather_facts(
     let plan = match opt(&input.plan_id) {
         Some(raw) => {
             let found = match Uuid::parse_str(raw) {
-                Ok(id) => state.store.plan(clinic, id).await?,
+                Ok(id) => svc.store.plan(clinic, id).await?,
                 Err(_) => None,
             };
             let ok = found
@@ -469,7 +468,7 @@ pub async fn gather_facts(
     let appointment = match opt(&input.appointment_id) {
         Some(raw) => {
             let found = match Uuid::parse_str(raw) {
-                Ok(id) => state.store.appointment(clinic, id).await?,
+                Ok(id) => svc.store.appointment(clinic, id).await?,
                 Err(_) => None,
             };
             if found.is_none() {
@@ -483,10 +482,10 @@ pub async fn gather_facts(
         None => None,
     };
     let today = clinic_today(p);
-    let lots = state.store.lots(clinic).await?;
+    let lots = svc.store.lots(clinic).await?;
     let mut vials = Vec::new();
     for (i, v) in input.vials.iter().enumerate() {
-        match resolve_vial(state, p, &lots, v, today).await {
+        match resolve_vial(svc, p, &lots, v, today).await {
             Ok(r) => vials.push(r),
             Err(code) => {
                 let mut s = SubError::new(code);
@@ -509,15 +508,15 @@ pub async fn gather_facts(
     let (Some(patient), Some(route), Some(location), Some(identity)) =
         (patient, route, location, identity)
     else {
-        return incomplete(state, p, errs, &vials).await;
+        return incomplete(svc, p, errs, &vials).await;
     };
     if !errs.is_empty() {
-        return incomplete(state, p, errs, &vials).await;
+        return incomplete(svc, p, errs, &vials).await;
     }
 
     // The patient's records.
-    let screenings = state.store.screenings(clinic, patient.id).await?;
-    let latest = state
+    let screenings = svc.store.screenings(clinic, patient.id).await?;
+    let latest = svc
         .store
         .questionnaire_responses(clinic, patient.id)
         .await?
@@ -540,14 +539,14 @@ pub async fn gather_facts(
             s.decision.as_ref().and_then(|d| d.facts.conditions.clone()),
         )
     });
-    let templates: HashMap<Uuid, _> = state
+    let templates: HashMap<Uuid, _> = svc
         .store
         .consent_templates(clinic)
         .await?
         .into_iter()
         .map(|t| (t.id, t.body))
         .collect();
-    let consents = state
+    let consents = svc
         .store
         .consents(clinic, patient.id)
         .await?
@@ -565,11 +564,8 @@ pub async fn gather_facts(
         .collect();
     let care_plan = match &plan {
         Some(pl) => {
-            let last = state
-                .store
-                .last_administration_of_plan(clinic, pl.id)
-                .await?;
-            let tz = crate::plan_ops::clinic_tz(p);
+            let last = svc.store.last_administration_of_plan(clinic, pl.id).await?;
+            let tz = crate::plans::clinic_tz(p);
             Some(CarePlan {
                 approved: pl
                     .approval
@@ -594,13 +590,13 @@ pub async fn gather_facts(
                     .min()
                     .map(|d| u32::try_from(d).unwrap_or(0))
                     .unwrap_or(0),
-                last_administered_on: last.map(|t| crate::plan_ops::local_date(t, &tz)),
+                last_administered_on: last.map(|t| crate::plans::local_date(t, &tz)),
             })
         }
         None => None,
     };
     // Stock at the chair's location, serials already used, excursions.
-    let stock = state.store.stock(clinic).await?;
+    let stock = svc.store.stock(clinic).await?;
     let mut scanned = Vec::new();
     for v in &vials {
         let on_hand = stock
@@ -609,14 +605,14 @@ pub async fn gather_facts(
             .map(|s| s.vials)
             .sum();
         let already_used = match &v.serial {
-            Some(sr) => !state
+            Some(sr) => !svc
                 .store
                 .used_serials(clinic, v.lot.id, std::slice::from_ref(sr))
                 .await?
                 .is_empty(),
             None => false,
         };
-        let (product, lot) = vial_facts(state, clinic, v).await?;
+        let (product, lot) = vial_facts(svc, clinic, v).await?;
         scanned.push(ScannedVial {
             product,
             lot,
@@ -633,10 +629,7 @@ pub async fn gather_facts(
         patient: CarePatient {
             id: patient.id,
             number: patient.number.clone(),
-            received_human_derived: state
-                .store
-                .received_human_derived(clinic, patient.id)
-                .await?,
+            received_human_derived: svc.store.received_human_derived(clinic, patient.id).await?,
         },
         identity,
         screening,
@@ -664,11 +657,11 @@ pub async fn gather_facts(
 /// What the check knows of a resolved vial's product and lot (with the
 /// lot's unacknowledged excursions).
 async fn vial_facts(
-    state: &AppState,
+    svc: &Service,
     clinic: Uuid,
     v: &ResolvedVial,
-) -> Result<(VialProduct, VialLot), ApiError> {
-    let open = state.store.open_excursions_of_lot(clinic, v.lot.id).await?;
+) -> Result<(VialProduct, VialLot), ServiceError> {
+    let open = svc.store.open_excursions_of_lot(clinic, v.lot.id).await?;
     Ok((
         VialProduct::from(&v.product.facts),
         VialLot {
@@ -685,14 +678,14 @@ async fn vial_facts(
 /// An incomplete gathering: the problems, and the blocks of the lots of
 /// the vials resolved so far (nothing of a patient is read).
 async fn incomplete(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     errs: Vec<SubError>,
     vials: &[ResolvedVial],
-) -> Result<Gathering, ApiError> {
+) -> Result<Gathering, ServiceError> {
     let mut scanned = Vec::new();
     for v in vials {
-        let (product, lot) = vial_facts(state, p.clinic.id, v).await?;
+        let (product, lot) = vial_facts(svc, p.clinic.id, v).await?;
         scanned.push(ScannedVial {
             product,
             lot,
@@ -709,9 +702,9 @@ async fn incomplete(
     })
 }
 
-fn invalid(errs: Vec<SubError>) -> ApiError {
+fn invalid(errs: Vec<SubError>) -> ServiceError {
     let code = errs.first().map(|e| e.code).unwrap_or("validation_failed");
-    let mut e = ApiError::many(StatusCode::UNPROCESSABLE_ENTITY, code, errs);
+    let mut e = ServiceError::many(ErrorKind::Invalid, code, errs);
     if e.errors.len() == 1 {
         e.field = e.errors[0].field;
         e.args = e.errors[0].args.clone();
@@ -722,102 +715,17 @@ fn invalid(errs: Vec<SubError>) -> ApiError {
 // ---------------------------------------------------------------------------------------------
 // The check
 
-/// A finding with its message in the asker's language.
-#[derive(Debug, Clone, Serialize)]
-pub struct FindingView {
-    #[serde(flatten)]
-    pub finding: Finding,
-    pub message: String,
-}
-
-/// The check's answer: every finding, and whether the dose may be recorded
-/// as things stand (no block; overrides still needed for the rest).
-#[derive(Debug, Clone, Serialize)]
-pub struct CheckView {
-    pub at: Timestamp,
-    pub patient_id: Uuid,
-    pub patient_number: String,
-    pub patient_name: String,
-    pub blocked: bool,
-    /// Findings a physician must override before the dose is recorded.
-    pub overrides_needed: usize,
-    pub findings: Vec<FindingView>,
-    pub vials: Vec<VialView>,
-}
-
-/// A vial as resolved.
-#[derive(Debug, Clone, Serialize)]
-pub struct VialView {
-    pub lot_id: Uuid,
-    pub lot_number: String,
-    pub expiry: Date,
-    pub lot_state: String,
-    pub product_code: String,
-    pub product_name: String,
-    pub serial: Option<String>,
-    pub volume: Option<Microlitres>,
-}
-
-/// A finding's message: route, kind and screening-finding parameters are
-/// shown in words.
-pub fn finding_message(i18n: &I18n, locale: Locale, f: &Finding) -> String {
-    let args: Vec<(&str, String)> = f
-        .params
-        .iter()
-        .map(|(k, v)| {
-            let shown = match k.as_str() {
-                "route" | "plan_route" => i18n.t(locale, &format!("route-{v}")),
-                "finding" => i18n.t(locale, &format!("pui-finding-{v}")),
-                "kind" => i18n.t(locale, &format!("kind-{v}")),
-                _ => v.clone(),
-            };
-            (k.as_str(), shown)
-        })
-        .collect();
-    i18n.t_args(locale, &f.code.message_key(), &args)
-}
-
-pub fn check_view(state: &AppState, locale: Locale, g: &Gathered, out: &CheckOutcome) -> CheckView {
-    CheckView {
-        at: g.facts.at,
-        patient_id: g.patient.id,
-        patient_number: g.patient.number.clone(),
-        patient_name: g.patient.facts.name.clone(),
-        blocked: out.is_blocked(),
-        overrides_needed: out.of(Severity::Override).count(),
-        findings: out
-            .findings
-            .iter()
-            .map(|f| FindingView {
-                message: finding_message(&state.i18n, locale, f),
-                finding: f.clone(),
-            })
-            .collect(),
-        vials: g
-            .vials
-            .iter()
-            .map(|v| VialView {
-                lot_id: v.lot.id,
-                lot_number: v.lot.lot_number.clone(),
-                expiry: v.lot.expiry,
-                lot_state: v.lot.state.as_str().to_string(),
-                product_code: v.product.facts.code.clone(),
-                product_name: v.product.facts.name.clone(),
-                serial: v.serial.clone(),
-                volume: v.volume,
-            })
-            .collect(),
-    }
+/// The check's facts and outcome, for the server to show (with each
+/// finding's message in the reader's language: `jousei_server::care::view`).
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub gathered: Gathered,
+    pub outcome: CheckOutcome,
 }
 
 /// Runs the check now (nothing is written; the read is audited).
-pub async fn check(
-    state: &AppState,
-    p: &Principal,
-    locale: Locale,
-    input: &CareIn,
-) -> Result<CheckView, ApiError> {
-    let g = match gather_facts(state, p, input, Ts::now()).await? {
+pub async fn check(svc: &Service, p: &Principal, input: &CareIn) -> Result<Checked, ServiceError> {
+    let g = match gather_facts(svc, p, input, Ts::now()).await? {
         Gathering::Ready(g) => *g,
         // A scanned lot's own blocks are named at once, whatever else is
         // still missing (as at the chair): each as `check_blocked` with
@@ -828,16 +736,19 @@ pub async fn check(
         } => {
             for f in lot_blocks {
                 let mut s = SubError::new("check_blocked");
-                s.args = vec![("message", finding_message(&state.i18n, locale, &f))];
                 describe_finding(&mut s, f.code.as_str(), f.subject.as_ref(), Some(&f));
+                s.finding = Some(f);
                 error.errors.push(s);
             }
             return Err(error);
         }
     };
-    note_read(state, p, g.patient.id, "care_check").await?;
+    note_read(svc, p, g.patient.id, "care_check").await?;
     let out = care::check(&g.facts);
-    Ok(check_view(state, locale, &g, &out))
+    Ok(Checked {
+        gathered: g,
+        outcome: out,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -846,10 +757,10 @@ pub async fn check(
 /// Who decides the overrides: the person recording when a physician, else
 /// the physician who co-signs with their login and password.
 async fn override_physician(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     input: &RecordIn,
-) -> Result<Uuid, ApiError> {
+) -> Result<Uuid, ServiceError> {
     if p.can(Permission::Override) {
         return Ok(p.user.id);
     }
@@ -857,16 +768,16 @@ async fn override_physician(
         (opt(&input.physician_login), opt(&input.physician_password))
     else {
         return Err(
-            ApiError::new(StatusCode::FORBIDDEN, "override_physician_required")
+            ServiceError::new(ErrorKind::Forbidden, "override_physician_required")
                 .with_field("physician_login"),
         );
     };
     let refused = || {
-        ApiError::new(StatusCode::FORBIDDEN, "override_physician_invalid")
+        ServiceError::new(ErrorKind::Forbidden, "override_physician_invalid")
             .with_field("physician_login")
     };
     let checked = crate::throttle::check_password(
-        state,
+        svc,
         crate::throttle::Purpose::OverrideCosign,
         login,
         "physician_login",
@@ -877,7 +788,7 @@ async fn override_physician(
     let Some(creds) = checked else {
         return Err(refused());
     };
-    let grants = state.store.grants_of_user(creds.user.id).await?;
+    let grants = svc.store.grants_of_user(creds.user.id).await?;
     let physician_here = creds.user.active
         && grants
             .iter()
@@ -892,12 +803,7 @@ async fn override_physician(
 /// each with the finding's code, its subject (the lot, the vial, …), its
 /// values and its message (`message`, inside the item's `detail`), and for
 /// an override's problem its position in the list given.
-fn refused(
-    state: &AppState,
-    locale: Locale,
-    outcome: &CheckOutcome,
-    r: &[care::Refusal],
-) -> ApiError {
+fn refused(outcome: &CheckOutcome, r: &[care::Refusal]) -> ServiceError {
     let errors = r
         .iter()
         .map(|x| {
@@ -906,12 +812,11 @@ fn refused(
                 .iter()
                 .find(|f| f.code == x.finding && f.subject == x.subject);
             let mut s = SubError::new(x.code.as_str());
-            s.args = vec![(
-                "message",
-                finding
-                    .map(|f| finding_message(&state.i18n, locale, f))
-                    .unwrap_or_else(|| x.finding.as_str().to_string()),
-            )];
+            match finding {
+                // The finding's own message, rendered where it is shown.
+                Some(f) => s.finding = Some(f.clone()),
+                None => s.args = vec![("message", x.finding.as_str().to_string())],
+            }
             describe_finding(&mut s, x.finding.as_str(), x.subject.as_ref(), finding);
             if let Some(i) = x.override_index {
                 s.data.insert("override_index".into(), i.into());
@@ -919,7 +824,7 @@ fn refused(
             s
         })
         .collect();
-    ApiError::many(StatusCode::CONFLICT, "care_refused", errors)
+    ServiceError::many(ErrorKind::Conflict, "care_refused", errors)
 }
 
 /// A problem item's machine-readable part: the finding's code, its
@@ -978,11 +883,11 @@ fn text(raw: &Option<String>, field: &'static str) -> Result<Option<String>, Fie
 /// with a written reason), then the store's transaction takes the vials
 /// out of stock and writes the record and its audit entry.
 pub async fn record(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     locale: Locale,
     input: &RecordIn,
-) -> Result<Administration, ApiError> {
+) -> Result<Administration, ServiceError> {
     p.require(Permission::Administer)?;
     let now = Ts::now();
     let mut ferrs = Vec::new();
@@ -1016,7 +921,7 @@ pub async fn record(
         .ok()
         .flatten();
     if let Some(v) = input.verified_by {
-        let known = state
+        let known = svc
             .store
             .users_in_clinic(p.clinic.id)
             .await?
@@ -1029,12 +934,12 @@ pub async fn record(
         }
     }
     if !ferrs.is_empty() {
-        return Err(ApiError::fields(ferrs));
+        return Err(ServiceError::fields(ferrs));
     }
     let started_at = started_at.unwrap_or(now);
-    let g = gather(state, p, &input.care, started_at).await?;
+    let g = gather(svc, p, &input.care, started_at).await?;
     if g.vials.iter().any(|v| v.volume.is_none()) {
-        return Err(ApiError::fields(vec![FieldError::new(
+        return Err(ServiceError::fields(vec![FieldError::new(
             "volume_ml",
             "care_volume_required",
         )]));
@@ -1043,20 +948,20 @@ pub async fn record(
     let physician = if input.overrides.is_empty() {
         p.user.id
     } else {
-        override_physician(state, p, input).await?
+        override_physician(svc, p, input).await?
     };
     let mut overrides = Vec::new();
     for o in &input.overrides {
         let Some(code) = care::CheckCode::parse(o.code.trim()) else {
             return Err(
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "override_not_applicable")
+                ServiceError::new(ErrorKind::Invalid, "override_not_applicable")
                     .with_arg("finding", o.code.trim()),
             );
         };
         let subject: Option<Subject> = match &o.subject {
             None | Some(serde_json::Value::Null) => None,
             Some(v) => Some(serde_json::from_value(v.clone()).map_err(|_| {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "override_not_applicable")
+                ServiceError::new(ErrorKind::Invalid, "override_not_applicable")
                     .with_arg("finding", code.as_str())
             })?),
         };
@@ -1069,19 +974,18 @@ pub async fn record(
     }
     let accepted = outcome
         .may_proceed(&overrides)
-        .map_err(|r| refused(state, locale, &outcome, &r))?;
+        .map_err(|r| refused(&outcome, &r))?;
     let human_derived = g.facts.vials.iter().any(|v| v.product.human_derived());
     let first_human = human_derived && !g.facts.patient.received_human_derived;
     if first_human && !input.blood_donation_notice_given {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "blood_donation_notice_required",
-        )
-        .with_field("blood_donation_notice_given"));
+        return Err(
+            ServiceError::new(ErrorKind::Invalid, "blood_donation_notice_required")
+                .with_field("blood_donation_notice_given"),
+        );
     }
     // The clinic's text as it stands, in the language it was given in.
     let notice = if first_human {
-        Some(current_notice(state, p.clinic.id).await?)
+        Some(current_notice(svc, p.clinic.id).await?)
     } else {
         None
     };
@@ -1109,14 +1013,14 @@ pub async fn record(
         ended_at,
         observations,
         reactions,
-        identity: serde_json::to_value(&g.facts.identity).map_err(ApiError::internal)?,
-        check: serde_json::to_value(&outcome).map_err(ApiError::internal)?,
-        overrides: serde_json::to_value(&accepted).map_err(ApiError::internal)?,
+        identity: serde_json::to_value(&g.facts.identity).map_err(ServiceError::internal)?,
+        check: serde_json::to_value(&outcome).map_err(ServiceError::internal)?,
+        overrides: serde_json::to_value(&accepted).map_err(ServiceError::internal)?,
         human_derived,
         blood_donation_notice: notice.as_ref().map(|n| n.text(locale).to_string()),
         blood_donation_notice_version: notice.as_ref().map(|n| n.version),
     };
-    Ok(state
+    Ok(svc
         .store
         .record_administration(&p.actor(), p.clinic.id, &new)
         .await?)
@@ -1134,18 +1038,18 @@ pub struct AdministrationDetail {
 }
 
 pub async fn administration(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
-) -> Result<AdministrationDetail, ApiError> {
+) -> Result<AdministrationDetail, ServiceError> {
     p.require(Permission::PatientRead)?;
-    let a = state
+    let a = svc
         .store
         .administration(p.clinic.id, id)
         .await?
-        .ok_or_else(ApiError::not_found)?;
-    let versions = state.store.administration_versions(p.clinic.id, id).await?;
-    note_read(state, p, a.patient_id, "administration").await?;
+        .ok_or_else(ServiceError::not_found)?;
+    let versions = svc.store.administration_versions(p.clinic.id, id).await?;
+    note_read(svc, p, a.patient_id, "administration").await?;
     Ok(AdministrationDetail {
         administration: a,
         versions,
@@ -1153,24 +1057,19 @@ pub async fn administration(
 }
 
 pub async fn administrations_of_patient(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     patient_id: Uuid,
-) -> Result<Vec<Administration>, ApiError> {
+) -> Result<Vec<Administration>, ServiceError> {
     p.require(Permission::PatientRead)?;
-    if state
-        .store
-        .patient(p.clinic.id, patient_id)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::not_found());
+    if svc.store.patient(p.clinic.id, patient_id).await?.is_none() {
+        return Err(ServiceError::not_found());
     }
-    let list = state
+    let list = svc
         .store
         .administrations_of_patient(p.clinic.id, patient_id)
         .await?;
-    note_read(state, p, patient_id, "administration").await?;
+    note_read(svc, p, patient_id, "administration").await?;
     Ok(list)
 }
 
@@ -1202,17 +1101,17 @@ fn reason_of(raw: &str) -> Result<String, FieldError> {
 }
 
 pub async fn correct(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
     input: &CorrectionIn,
-) -> Result<Administration, ApiError> {
+) -> Result<Administration, ServiceError> {
     p.require(Permission::Administer)?;
-    let current = state
+    let current = svc
         .store
         .administration(p.clinic.id, id)
         .await?
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or_else(ServiceError::not_found)?;
     let mut errs = Vec::new();
     let reason = reason_of(&input.reason).map_err(|e| errs.push(e)).ok();
     let as_record = RecordIn {
@@ -1250,10 +1149,10 @@ pub async fn correct(
         .ok()
         .flatten();
     let (Some(reason), Some(started_at)) = (reason, started_at) else {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     };
     if !errs.is_empty() {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     }
     let details = AdministrationDetails {
         sites,
@@ -1263,7 +1162,7 @@ pub async fn correct(
         observations,
         reactions,
     };
-    Ok(state
+    Ok(svc
         .store
         .correct_administration(
             &p.actor(),
@@ -1277,14 +1176,14 @@ pub async fn correct(
 }
 
 pub async fn void(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
     reason: &str,
-) -> Result<Administration, ApiError> {
+) -> Result<Administration, ServiceError> {
     p.require(Permission::Administer)?;
-    let reason = reason_of(reason).map_err(|e| ApiError::fields(vec![e]))?;
-    Ok(state
+    let reason = reason_of(reason).map_err(|e| ServiceError::fields(vec![e]))?;
+    Ok(svc
         .store
         .void_administration(&p.actor(), p.clinic.id, id, &reason)
         .await?)
@@ -1327,10 +1226,10 @@ pub struct LotRef {
 
 /// Lookback both ways (audited: who looked, from what, how many patients).
 pub async fn lookback(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     input: &LookbackIn,
-) -> Result<Lookback, ApiError> {
+) -> Result<Lookback, ServiceError> {
     p.require(Permission::SafetyRead)?;
     // Quality staff run recalls: they see whom a lot reached (audited),
     // not the rest of the record.
@@ -1339,7 +1238,7 @@ pub async fn lookback(
     }
     let clinic = p.clinic.id;
     let (from, rows, lots) = if input.lot.is_some() || input.lot_id.is_some() {
-        let all = state.store.lots(clinic).await?;
+        let all = svc.store.lots(clinic).await?;
         let product = opt(&input.product).map(str::to_string);
         let lot_no = opt(&input.lot).map(str::to_string);
         let found: Vec<Lot> = all
@@ -1354,11 +1253,11 @@ pub async fn lookback(
             .collect();
         if found.is_empty() {
             return Err(
-                ApiError::new(StatusCode::NOT_FOUND, "lookback_lot_unknown").with_field("lot")
+                ServiceError::new(ErrorKind::NotFound, "lookback_lot_unknown").with_field("lot"),
             );
         }
         let ids: Vec<Uuid> = found.iter().map(|l| l.id).collect();
-        let rows = state.store.lookback_lots(clinic, &ids).await?;
+        let rows = svc.store.lookback_lots(clinic, &ids).await?;
         (
             "lot",
             rows,
@@ -1373,22 +1272,22 @@ pub async fn lookback(
         )
     } else {
         let patient = match (input.patient_id, opt(&input.patient_number)) {
-            (Some(id), _) => state.store.patient(clinic, id).await?,
-            (None, Some(n)) => crate::patient_ops::by_number(state, clinic, n).await?,
+            (Some(id), _) => svc.store.patient(clinic, id).await?,
+            (None, Some(n)) => crate::patients::by_number(svc, clinic, n).await?,
             (None, None) => {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
+                return Err(ServiceError::new(
+                    ErrorKind::Invalid,
                     "lookback_subject_required",
                 ));
             }
         };
         let Some(patient) = patient else {
             return Err(
-                ApiError::new(StatusCode::NOT_FOUND, "lookback_patient_unknown")
+                ServiceError::new(ErrorKind::NotFound, "lookback_patient_unknown")
                     .with_field("patient_number"),
             );
         };
-        let rows = state.store.lookback_patient(clinic, patient.id).await?;
+        let rows = svc.store.lookback_patient(clinic, patient.id).await?;
         let mut lots: Vec<LotRef> = Vec::new();
         for r in &rows {
             if !lots.iter().any(|l| l.lot_id == r.lot_id) {
@@ -1408,8 +1307,7 @@ pub async fn lookback(
         .collect();
     patients.sort_unstable();
     patients.dedup();
-    state
-        .store
+    svc.store
         .note(
             &p.actor(),
             &jousei_store::AuditNote {

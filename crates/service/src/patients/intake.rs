@@ -4,7 +4,7 @@
 use super::*;
 
 /// The current questionnaire (no patient data).
-pub fn questionnaire_definition(p: &Principal) -> Result<Questionnaire, ApiError> {
+pub fn questionnaire_definition(p: &Principal) -> Result<Questionnaire, ServiceError> {
     p.require(Permission::PatientRead)?;
     Ok(questionnaire::current())
 }
@@ -65,11 +65,11 @@ pub(super) fn screening_view(
 }
 
 pub(super) async fn latest_fingerprint(
-    state: &AppState,
+    svc: &Service,
     clinic: Uuid,
     patient: Uuid,
-) -> Result<String, ApiError> {
-    Ok(state
+) -> Result<String, ServiceError> {
+    Ok(svc
         .store
         .questionnaire_responses(clinic, patient)
         .await?
@@ -81,13 +81,13 @@ pub(super) async fn latest_fingerprint(
 
 /// Records answers and screens them.
 pub async fn answer(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     patient_id: Uuid,
     input: &AnswersIn,
-) -> Result<ScreeningView, ApiError> {
+) -> Result<ScreeningView, ServiceError> {
     p.require(Permission::PatientWrite)?;
-    let patient = ensure_patient(state, p, patient_id).await?;
+    let patient = ensure_patient(svc, p, patient_id).await?;
     let mut errs = Vec::new();
     let source = match input.source.as_deref().map(str::trim) {
         None | Some("") => Some(AnswerSource::Staff),
@@ -110,11 +110,11 @@ pub async fn answer(
         .map_err(|e| errs.extend(e))
         .ok();
     let (Some(source), Some(answers), true) = (source, answers, errs.is_empty()) else {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     };
     let fingerprint = questionnaire::fingerprint(def.version, &answers);
     let findings = screening::screen(&answers, &patient.facts.allergies);
-    let (_, s) = state
+    let (_, s) = svc
         .store
         .record_answers(
             &p.actor(),
@@ -134,17 +134,17 @@ pub async fn answer(
 
 /// The patient's answers, newest first (part `questionnaire`).
 pub async fn responses(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     patient_id: Uuid,
-) -> Result<Vec<QuestionnaireResponse>, ApiError> {
+) -> Result<Vec<QuestionnaireResponse>, ServiceError> {
     p.require(Permission::PatientRead)?;
-    ensure_patient(state, p, patient_id).await?;
-    let r = state
+    ensure_patient(svc, p, patient_id).await?;
+    let r = svc
         .store
         .questionnaire_responses(p.clinic.id, patient_id)
         .await?;
-    note_read(state, p, patient_id, "questionnaire").await?;
+    note_read(svc, p, patient_id, "questionnaire").await?;
     Ok(r)
 }
 
@@ -159,30 +159,30 @@ pub struct ReviewIn {
 /// tablet with them. Only answers from the patient need it
 /// (`answers_review_not_needed` for staff-entered ones).
 pub async fn review_answers(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     patient_id: Uuid,
     response_id: Uuid,
     input: &ReviewIn,
-) -> Result<QuestionnaireResponse, ApiError> {
+) -> Result<QuestionnaireResponse, ServiceError> {
     p.require(Permission::PatientWrite)?;
-    ensure_patient(state, p, patient_id).await?;
+    ensure_patient(svc, p, patient_id).await?;
     let note = jousei_core::patient::optional_text(input.note.as_deref(), "note", 1000)
-        .map_err(|e| ApiError::fields(vec![e]))?;
-    let r = state
+        .map_err(|e| ServiceError::fields(vec![e]))?;
+    let r = svc
         .store
         .questionnaire_responses(p.clinic.id, patient_id)
         .await?
         .into_iter()
         .find(|r| r.id == response_id)
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or_else(ServiceError::not_found)?;
     if r.source != AnswerSource::Patient {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
+        return Err(ServiceError::new(
+            ErrorKind::Conflict,
             "answers_review_not_needed",
         ));
     }
-    Ok(state
+    Ok(svc
         .store
         .review_answers(&p.actor(), p.clinic.id, response_id, note.as_deref())
         .await?)
@@ -190,16 +190,16 @@ pub async fn review_answers(
 
 /// Screenings, newest first, with their standing (part `screening`).
 pub async fn screenings(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     patient_id: Uuid,
-) -> Result<Vec<ScreeningView>, ApiError> {
+) -> Result<Vec<ScreeningView>, ServiceError> {
     p.require(Permission::PatientRead)?;
-    ensure_patient(state, p, patient_id).await?;
-    let latest = latest_fingerprint(state, p.clinic.id, patient_id).await?;
+    ensure_patient(svc, p, patient_id).await?;
+    let latest = latest_fingerprint(svc, p.clinic.id, patient_id).await?;
     let now = Timestamp::now();
-    let list = state.store.screenings(p.clinic.id, patient_id).await?;
-    note_read(state, p, patient_id, "screening").await?;
+    let list = svc.store.screenings(p.clinic.id, patient_id).await?;
+    note_read(svc, p, patient_id, "screening").await?;
     Ok(list
         .into_iter()
         .map(|s| screening_view(s, &latest, now))
@@ -221,19 +221,19 @@ pub struct DecisionIn {
 
 /// The physician's decision on a screening.
 pub async fn decide(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     patient_id: Uuid,
     screening_id: Uuid,
     input: &DecisionIn,
-) -> Result<ScreeningView, ApiError> {
+) -> Result<ScreeningView, ServiceError> {
     p.require(Permission::ScreeningDecide)?;
-    let s = state
+    let s = svc
         .store
         .screening(p.clinic.id, screening_id)
         .await?
         .filter(|s| s.patient_id == patient_id)
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or_else(ServiceError::not_found)?;
     let facts = RawDecision {
         decision: input.decision.clone(),
         reason: input.reason.clone(),
@@ -241,11 +241,11 @@ pub async fn decide(
         valid_days: input.valid_days.clone(),
     }
     .parse()
-    .map_err(ApiError::fields)?;
-    let s = state
+    .map_err(ServiceError::fields)?;
+    let s = svc
         .store
         .decide_screening(&p.actor(), p.clinic.id, s.id, &facts)
         .await?;
-    let latest = latest_fingerprint(state, p.clinic.id, patient_id).await?;
+    let latest = latest_fingerprint(svc, p.clinic.id, patient_id).await?;
     Ok(screening_view(s, &latest, Timestamp::now()))
 }

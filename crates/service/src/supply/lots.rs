@@ -1,6 +1,5 @@
 //! Receiving lots, their certificates, results and state changes.
 
-use axum::http::StatusCode;
 use jiff::civil::Date;
 use jousei_core::barcode::{Expiry, ProductKey, Scan};
 use jousei_core::error::FieldError;
@@ -14,9 +13,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::app::AppState;
+use crate::Service;
 use crate::auth::Principal;
-use crate::error::{ApiError, SubError};
+use crate::error::ErrorKind;
+use crate::error::{ServiceError, SubError};
 
 use super::{clinic_today, opt};
 
@@ -41,33 +41,32 @@ pub struct ReceiveIn {
 /// the ISBT 128 Product Description Code (003) a product records; `None` when the scan names
 /// no product. Refused (422 on `scan`) when it names one the clinic has not registered.
 pub async fn product_of_scan(
-    state: &AppState,
+    svc: &Service,
     clinic_id: Uuid,
     s: &Scan,
-) -> Result<Option<Product>, ApiError> {
+) -> Result<Option<Product>, ServiceError> {
     // Each refusal written out, so the message's arguments are seen next to its code.
     match s.product_key() {
-        Some(ProductKey::Gtin(g)) => match state.store.product_by_gtin(clinic_id, g).await? {
+        Some(ProductKey::Gtin(g)) => match svc.store.product_by_gtin(clinic_id, g).await? {
             Some(p) => Ok(Some(p)),
             None => Err(
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "product_gtin_unknown")
+                ServiceError::new(ErrorKind::Invalid, "product_gtin_unknown")
                     .with_field("scan")
                     .with_arg("gtin", g),
             ),
         },
         Some(ProductKey::Internal(code)) => {
-            match state.store.product_by_code(clinic_id, code).await? {
+            match svc.store.product_by_code(clinic_id, code).await? {
                 Some(p) => Ok(Some(p)),
-                None => Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "product_code_unknown",
-                )
-                .with_field("scan")
-                .with_arg("code", code)),
+                None => Err(
+                    ServiceError::new(ErrorKind::Invalid, "product_code_unknown")
+                        .with_field("scan")
+                        .with_arg("code", code),
+                ),
             }
         }
         // Few products per clinic carry ISBT 128 labels: read the current versions.
-        Some(ProductKey::IsbtProductCode(pdc)) => state
+        Some(ProductKey::IsbtProductCode(pdc)) => svc
             .store
             .products(clinic_id)
             .await?
@@ -75,7 +74,7 @@ pub async fn product_of_scan(
             .find(|p| p.facts.isbt_product_code.as_deref() == Some(pdc))
             .map(Some)
             .ok_or_else(|| {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "product_isbt_unknown")
+                ServiceError::new(ErrorKind::Invalid, "product_isbt_unknown")
                     .with_field("scan")
                     .with_arg("code", pdc)
             }),
@@ -84,10 +83,10 @@ pub async fn product_of_scan(
 }
 
 pub async fn receive_lot(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     input: &ReceiveIn,
-) -> Result<Lot, ApiError> {
+) -> Result<Lot, ServiceError> {
     p.require(Permission::LotReceive)?;
     let today = clinic_today(p);
     let mut errs: Vec<SubError> = Vec::new();
@@ -101,13 +100,13 @@ pub async fn receive_lot(
             Err(e) => return Err(crate::barcodes::scan_error(&e, "scan")),
             Ok(s) => {
                 if !s.warnings.is_empty() && opt(&input.confirm_warnings).is_none() {
-                    return Err(ApiError::many(
-                        StatusCode::UNPROCESSABLE_ENTITY,
+                    return Err(ServiceError::many(
+                        ErrorKind::Invalid,
                         "scan_warning_unconfirmed",
                         s.warnings.iter().map(|w| SubError::new(w.code())).collect(),
                     ));
                 }
-                product = product_of_scan(state, p.clinic.id, &s).await?;
+                product = product_of_scan(svc, p.clinic.id, &s).await?;
                 if let Some(l) = s.lot_number() {
                     if lot_number.as_deref().is_some_and(|t| t != l) {
                         errs.push(SubError {
@@ -144,7 +143,7 @@ pub async fn receive_lot(
     if let Some(pid) = opt(&input.product_id) {
         match pid.parse::<Uuid>() {
             Ok(id) => {
-                let typed = state.store.product(p.clinic.id, id).await?;
+                let typed = svc.store.product(p.clinic.id, id).await?;
                 match (&product, typed) {
                     (Some(a), Some(b)) if a.id != b.id => errs.push(SubError {
                         field: Some("product_id"),
@@ -220,12 +219,12 @@ pub async fn receive_lot(
             .first()
             .cloned()
             .unwrap_or_else(|| SubError::new("invalid_request"));
-        let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, first.code);
+        let mut e = ServiceError::new(ErrorKind::Invalid, first.code);
         e.field = first.field;
         e.errors = errs;
         return Err(e);
     };
-    Ok(state
+    Ok(svc
         .store
         .receive_lot(
             &p.actor(),
@@ -270,14 +269,14 @@ pub struct LotView {
     pub release_blockers: Vec<Refusal>,
 }
 
-pub async fn lot_view(state: &AppState, p: &Principal, id: Uuid) -> Result<LotView, ApiError> {
+pub async fn lot_view(svc: &Service, p: &Principal, id: Uuid) -> Result<LotView, ServiceError> {
     p.require(Permission::SupplyRead)?;
-    let lot = state
+    let lot = svc
         .store
         .lot(p.clinic.id, id)
         .await?
-        .ok_or_else(ApiError::not_found)?;
-    let versions = state
+        .ok_or_else(ServiceError::not_found)?;
+    let versions = svc
         .store
         .product_versions(p.clinic.id, lot.product_id)
         .await?;
@@ -286,12 +285,12 @@ pub async fn lot_view(state: &AppState, p: &Principal, id: Uuid) -> Result<LotVi
         .find(|v| v.version == lot.product_version)
         .or(versions.first())
         .map(|v| v.facts.clone())
-        .ok_or_else(ApiError::not_found)?;
-    let results = state.store.qc_results(p.clinic.id, id).await?;
+        .ok_or_else(ServiceError::not_found)?;
+    let results = svc.store.qc_results(p.clinic.id, id).await?;
     let plain: Vec<QcResult> = results.iter().map(|r| r.result.clone()).collect();
     let gaps = certificate_gaps(&product.spec, &plain);
     let today = clinic_today(p);
-    let open_excursions = state.store.open_excursions_of_lot(p.clinic.id, id).await?;
+    let open_excursions = svc.store.open_excursions_of_lot(p.clinic.id, id).await?;
     let facts = LotFacts {
         state: lot.state,
         held_from: lot.held_from,
@@ -304,7 +303,7 @@ pub async fn lot_view(state: &AppState, p: &Principal, id: Uuid) -> Result<LotVi
         Ok(_) => Vec::new(),
         Err(r) => r,
     };
-    let stock = state
+    let stock = svc
         .store
         .stock(p.clinic.id)
         .await?
@@ -323,8 +322,8 @@ pub async fn lot_view(state: &AppState, p: &Principal, id: Uuid) -> Result<LotVi
             lot.expiry_time,
             super::clinic_now(p),
         ),
-        certificates: state.store.certificates(p.clinic.id, id).await?,
-        events: state.store.lot_events(p.clinic.id, id).await?,
+        certificates: svc.store.certificates(p.clinic.id, id).await?,
+        events: svc.store.lot_events(p.clinic.id, id).await?,
         lot,
         product,
         gaps,
@@ -335,9 +334,9 @@ pub async fn lot_view(state: &AppState, p: &Principal, id: Uuid) -> Result<LotVi
     })
 }
 
-fn refusal_error(refusals: Vec<Refusal>, code: &'static str) -> ApiError {
-    ApiError::many(
-        StatusCode::CONFLICT,
+fn refusal_error(refusals: Vec<Refusal>, code: &'static str) -> ServiceError {
+    ServiceError::many(
+        ErrorKind::Conflict,
         code,
         refusals
             .into_iter()
@@ -355,27 +354,26 @@ fn refusal_error(refusals: Vec<Refusal>, code: &'static str) -> ApiError {
 /// Changes a lot's state. A release must be confirmed with the person's
 /// password and records what they saw (the certificate results).
 pub async fn change_lot(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
     action: LotAction,
     reason: Option<&str>,
     password: Option<&str>,
-) -> Result<Lot, ApiError> {
+) -> Result<Lot, ServiceError> {
     p.require(match action {
         LotAction::Release => Permission::LotRelease,
         _ => Permission::LotHoldRecall,
     })?;
     if action == LotAction::Release {
         let Some(pw) = password.filter(|s| !s.is_empty()) else {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "password_confirmation_required",
-            )
-            .with_field("password"));
+            return Err(
+                ServiceError::new(ErrorKind::Invalid, "password_confirmation_required")
+                    .with_field("password"),
+            );
         };
         let checked = crate::throttle::check_password(
-            state,
+            svc,
             crate::throttle::Purpose::LotRelease,
             &p.user.login,
             "login",
@@ -385,12 +383,11 @@ pub async fn change_lot(
         .await?;
         if checked.is_none() {
             return Err(
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "password_incorrect")
-                    .with_field("password"),
+                ServiceError::new(ErrorKind::Invalid, "password_incorrect").with_field("password")
             );
         }
     }
-    let view = lot_view(state, p, id).await?;
+    let view = lot_view(svc, p, id).await?;
     let facts = LotFacts {
         state: view.lot.state,
         held_from: view.lot.held_from,
@@ -417,7 +414,7 @@ pub async fn change_lot(
         "expiry": view.lot.expiry.to_string(),
         "password_confirmed": action == LotAction::Release,
     });
-    Ok(state
+    Ok(svc
         .store
         .change_lot(
             &p.actor(),
@@ -497,16 +494,15 @@ pub fn parse_results(input: &[ResultIn]) -> Result<Vec<QcResult>, Vec<FieldError
 }
 
 pub async fn add_results(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     lot_id: Uuid,
     input: &[ResultIn],
     certificate_id: Option<Uuid>,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     p.require(Permission::LotReceive)?;
-    let results = parse_results(input).map_err(ApiError::fields)?;
-    state
-        .store
+    let results = parse_results(input).map_err(ServiceError::fields)?;
+    svc.store
         .add_qc_results(&p.actor(), p.clinic.id, lot_id, &results, certificate_id)
         .await?;
     Ok(())
@@ -516,23 +512,19 @@ pub async fn add_results(
 pub const CERTIFICATE_MAX: usize = 20 * 1024 * 1024;
 
 pub async fn add_certificate(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     lot_id: Uuid,
     filename: &str,
     content_type: &str,
     data: Vec<u8>,
-) -> Result<Certificate, ApiError> {
+) -> Result<Certificate, ServiceError> {
     p.require(Permission::LotReceive)?;
     if data.is_empty() {
-        return Err(
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "file_empty").with_field("file"),
-        );
+        return Err(ServiceError::new(ErrorKind::Invalid, "file_empty").with_field("file"));
     }
     if data.len() > CERTIFICATE_MAX {
-        return Err(
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").with_field("file"),
-        );
+        return Err(ServiceError::new(ErrorKind::TooLarge, "payload_too_large").with_field("file"));
     }
     let allowed = ["application/pdf", "image/png", "image/jpeg"];
     let sniffed = if data.starts_with(b"%PDF") {
@@ -548,7 +540,7 @@ pub async fn add_certificate(
         || (!content_type.is_empty() && allowed.contains(&content_type) && content_type != sniffed)
     {
         return Err(
-            ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "file_type_unsupported")
+            ServiceError::new(ErrorKind::UnsupportedMedia, "file_type_unsupported")
                 .with_field("file"),
         );
     }
@@ -563,7 +555,7 @@ pub async fn add_certificate(
         name
     };
     let sha256 = hex::encode(Sha256::digest(&data));
-    Ok(state
+    Ok(svc
         .store
         .add_certificate(
             &p.actor(),

@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use axum::http::StatusCode;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jousei_core::error::FieldError;
@@ -28,13 +27,14 @@ use jousei_store::{DynStore, Ts};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::app::AppState;
+use crate::Service;
 use crate::auth::Principal;
-use crate::care_ops::parse_instant;
-use crate::error::ApiError;
-use crate::patient_ops::note_read;
-use crate::plan_ops::{clinic_tz, local_date};
-use crate::supply_ops::clinic_today;
+use crate::care::parse_instant;
+use crate::error::ErrorKind;
+use crate::error::ServiceError;
+use crate::patients::note_read;
+use crate::plans::{clinic_tz, local_date};
+use crate::supply::clinic_today;
 
 fn opt(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
@@ -131,7 +131,7 @@ fn to_raw(p: &Principal, input: &AdverseEventIn, errs: &mut Vec<FieldError>) -> 
 }
 
 /// Parses and checks the report; every problem at once.
-fn facts_of(p: &Principal, input: &AdverseEventIn) -> Result<AdverseEventFacts, ApiError> {
+fn facts_of(p: &Principal, input: &AdverseEventIn) -> Result<AdverseEventFacts, ServiceError> {
     let mut errs = Vec::new();
     let raw = to_raw(p, input, &mut errs);
     let parsed = raw.parse(Timestamp::now());
@@ -140,21 +140,21 @@ fn facts_of(p: &Principal, input: &AdverseEventIn) -> Result<AdverseEventFacts, 
     match parsed {
         Ok(f) if all.is_empty() => {
             if f.causality.is_some() && !p.can(Permission::AdverseEventAssess) {
-                return Err(ApiError::fields(vec![FieldError::new(
+                return Err(ServiceError::fields(vec![FieldError::new(
                     "causality",
                     "ae_causality_physician_only",
                 )]));
             }
             Ok(f)
         }
-        Ok(_) => Err(ApiError::fields(all)),
+        Ok(_) => Err(ServiceError::fields(all)),
         Err(more) => {
             for e in more {
                 if !all.iter().any(|a| a.field == e.field) {
                     all.push(e);
                 }
             }
-            Err(ApiError::fields(all))
+            Err(ServiceError::fields(all))
         }
     }
 }
@@ -164,7 +164,7 @@ fn facts_of(p: &Principal, input: &AdverseEventIn) -> Result<AdverseEventFacts, 
 pub async fn clinic_policies(
     store: &DynStore,
     clinic_id: Uuid,
-) -> Result<ReportingPolicies, ApiError> {
+) -> Result<ReportingPolicies, ServiceError> {
     Ok(store
         .reporting_policy(clinic_id)
         .await?
@@ -179,7 +179,7 @@ pub async fn deadline_policy(
     store: &DynStore,
     clinic_id: Uuid,
     facts: &AdverseEventFacts,
-) -> Result<ReportingPolicy, ApiError> {
+) -> Result<ReportingPolicy, ServiceError> {
     let policies = clinic_policies(store, clinic_id).await?;
     let mut regimes = Vec::new();
     for id in &facts.administration_ids {
@@ -198,12 +198,12 @@ pub async fn deadline_policy(
 }
 
 async fn due_of(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     f: &AdverseEventFacts,
-) -> Result<Option<Date>, ApiError> {
+) -> Result<Option<Date>, ServiceError> {
     let aware_on = local_date(Ts::from(f.aware_at), &clinic_tz(p));
-    let policy = deadline_policy(&state.store, p.clinic.id, f).await?;
+    let policy = deadline_policy(&svc.store, p.clinic.id, f).await?;
     Ok(report_due(f, aware_on, policy).map(|(d, _)| d))
 }
 
@@ -211,15 +211,15 @@ async fn due_of(
 type Doses = HashMap<Uuid, jousei_store::care::Administration>;
 
 async fn doses_of<'a>(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     events: impl IntoIterator<Item = &'a AdverseEvent>,
-) -> Result<Doses, ApiError> {
+) -> Result<Doses, ServiceError> {
     let mut out = Doses::new();
     for e in events {
         for id in &e.facts.administration_ids {
             if !out.contains_key(id)
-                && let Some(a) = state.store.administration(p.clinic.id, *id).await?
+                && let Some(a) = svc.store.administration(p.clinic.id, *id).await?
             {
                 out.insert(*id, a);
             }
@@ -253,29 +253,29 @@ fn view_from(p: &Principal, e: AdverseEvent, doses: &Doses) -> AdverseEventView 
 }
 
 async fn view(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     e: AdverseEvent,
-) -> Result<AdverseEventView, ApiError> {
-    let doses = doses_of(state, p, [&e]).await?;
+) -> Result<AdverseEventView, ServiceError> {
+    let doses = doses_of(svc, p, [&e]).await?;
     Ok(view_from(p, e, &doses))
 }
 
 pub async fn report(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     input: &AdverseEventIn,
-) -> Result<AdverseEventView, ApiError> {
+) -> Result<AdverseEventView, ServiceError> {
     p.require(Permission::AdverseEventReport)?;
     let patient = match Uuid::parse_str(input.patient_id.trim()).ok() {
-        Some(id) => state.store.patient(p.clinic.id, id).await?,
+        Some(id) => svc.store.patient(p.clinic.id, id).await?,
         None => None,
     };
     let facts = facts_of(p, input);
     let Some(patient) = patient else {
         let mut e = match facts {
             Err(e) => e,
-            Ok(_) => ApiError::fields(vec![]),
+            Ok(_) => ServiceError::fields(vec![]),
         };
         let mut errs = vec![jousei_core::error::FieldError::new(
             "patient_id",
@@ -285,42 +285,42 @@ pub async fn report(
             s.field
                 .map(|f| jousei_core::error::FieldError::new(f, s.code))
         }));
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     };
     let facts = facts?;
     let tz = clinic_tz(p);
     let new = NewAdverseEvent {
         patient_id: patient.id,
-        due_date: due_of(state, p, &facts).await?,
+        due_date: due_of(svc, p, &facts).await?,
         follow_ups: follow_up_dates(local_date(Ts::from(facts.onset_at), &tz)),
         facts,
     };
-    let e = state
+    let e = svc
         .store
         .report_adverse_event(&p.actor(), p.clinic.id, &new)
         .await?;
-    view(state, p, e).await
+    view(svc, p, e).await
 }
 
 /// The patient's doses given within the window before `onset_at`.
 pub async fn suggestions(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     patient_id: Uuid,
     onset_at: &str,
-) -> Result<Vec<jousei_store::care::Administration>, ApiError> {
+) -> Result<Vec<jousei_store::care::Administration>, ServiceError> {
     p.require(Permission::AdverseEventReport)?;
     p.require(Permission::PatientRead)?;
     let onset = if onset_at.trim().is_empty() {
         Ts::now()
     } else {
-        parse_instant(onset_at, p, "onset_at").map_err(|e| ApiError::fields(vec![e]))?
+        parse_instant(onset_at, p, "onset_at").map_err(|e| ServiceError::fields(vec![e]))?
     };
-    let list = state
+    let list = svc
         .store
         .administrations_of_patient(p.clinic.id, patient_id)
         .await?;
-    note_read(state, p, patient_id, "administration").await?;
+    note_read(svc, p, patient_id, "administration").await?;
     let recorded: Vec<(Uuid, Timestamp)> = list
         .iter()
         .filter(|a| a.status == AdministrationStatus::Recorded)
@@ -342,32 +342,32 @@ pub struct AdverseEventDetail {
 }
 
 pub async fn adverse_event(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
-) -> Result<AdverseEventDetail, ApiError> {
+) -> Result<AdverseEventDetail, ServiceError> {
     p.require(Permission::SafetyRead)?;
     p.require(Permission::PatientRead)?;
-    let e = state
+    let e = svc
         .store
         .adverse_event(p.clinic.id, id)
         .await?
-        .ok_or_else(ApiError::not_found)?;
-    note_read(state, p, e.patient_id, "adverse_event").await?;
-    let versions = state.store.adverse_event_versions(p.clinic.id, id).await?;
+        .ok_or_else(ServiceError::not_found)?;
+    note_read(svc, p, e.patient_id, "adverse_event").await?;
+    let versions = svc.store.adverse_event_versions(p.clinic.id, id).await?;
     Ok(AdverseEventDetail {
-        view: view(state, p, e).await?,
+        view: view(svc, p, e).await?,
         versions,
     })
 }
 
 pub async fn adverse_events(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
-) -> Result<Vec<AdverseEventView>, ApiError> {
+) -> Result<Vec<AdverseEventView>, ServiceError> {
     p.require(Permission::SafetyRead)?;
-    let list = state.store.adverse_events(p.clinic.id).await?;
-    let doses = doses_of(state, p, &list).await?;
+    let list = svc.store.adverse_events(p.clinic.id).await?;
+    let doses = doses_of(svc, p, &list).await?;
     Ok(list.into_iter().map(|e| view_from(p, e, &doses)).collect())
 }
 
@@ -380,14 +380,14 @@ pub struct ReviseAdverseEventIn {
 }
 
 pub async fn revise(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
     input: &ReviseAdverseEventIn,
-) -> Result<AdverseEventView, ApiError> {
+) -> Result<AdverseEventView, ServiceError> {
     p.require(Permission::AdverseEventReport)?;
-    if state.store.adverse_event(p.clinic.id, id).await?.is_none() {
-        return Err(ApiError::not_found());
+    if svc.store.adverse_event(p.clinic.id, id).await?.is_none() {
+        return Err(ServiceError::not_found());
     }
     let reason = reason_of(&input.reason, "reason");
     let facts = facts_of(p, &input.event);
@@ -400,13 +400,13 @@ pub async fn revise(
                 .filter_map(|s| s.field.map(|f| FieldError::new(f, s.code)))
                 .collect();
             errs.push(r);
-            return Err(ApiError::fields(errs));
+            return Err(ServiceError::fields(errs));
         }
         (Err(e), _) => return Err(e),
-        (_, Err(r)) => return Err(ApiError::fields(vec![r])),
+        (_, Err(r)) => return Err(ServiceError::fields(vec![r])),
     };
-    let due = due_of(state, p, &facts).await?;
-    let e = state
+    let due = due_of(svc, p, &facts).await?;
+    let e = svc
         .store
         .revise_adverse_event(
             &p.actor(),
@@ -418,7 +418,7 @@ pub async fn revise(
             &reason,
         )
         .await?;
-    view(state, p, e).await
+    view(svc, p, e).await
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -429,14 +429,14 @@ pub struct FollowUpIn {
 }
 
 pub async fn complete_follow_up(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     follow_up_id: Uuid,
     input: &FollowUpIn,
-) -> Result<FollowUp, ApiError> {
+) -> Result<FollowUp, ServiceError> {
     p.require(Permission::AdverseEventReport)?;
-    let note = reason_of(&input.note, "note").map_err(|e| ApiError::fields(vec![e]))?;
-    Ok(state
+    let note = reason_of(&input.note, "note").map_err(|e| ServiceError::fields(vec![e]))?;
+    Ok(svc
         .store
         .complete_follow_up(&p.actor(), p.clinic.id, follow_up_id, &note)
         .await?)
@@ -455,11 +455,11 @@ pub struct NotificationIn {
 }
 
 pub async fn notify(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
     input: &NotificationIn,
-) -> Result<Notification, ApiError> {
+) -> Result<Notification, ServiceError> {
     p.require(Permission::AdverseEventReport)?;
     let mut errs = Vec::new();
     let recipient = input.recipient.trim();
@@ -487,9 +487,9 @@ pub async fn notify(
         None => Some(Ts::now()),
     };
     let Some(sent_at) = sent_at.filter(|_| errs.is_empty()) else {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     };
-    Ok(state
+    Ok(svc
         .store
         .record_notification(
             &p.actor(),
@@ -525,11 +525,11 @@ pub struct ReportingPolicyView {
 }
 
 pub async fn reporting_policy(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
-) -> Result<ReportingPolicyView, ApiError> {
+) -> Result<ReportingPolicyView, ServiceError> {
     p.require(Permission::SafetyRead)?;
-    let versions = state.store.reporting_policy_versions(p.clinic.id).await?;
+    let versions = svc.store.reporting_policy_versions(p.clinic.id).await?;
     let current = versions.first();
     Ok(ReportingPolicyView {
         version: current.map(|v| v.version),
@@ -580,17 +580,16 @@ impl ReportingPolicyIn {
 /// made or revised from now on take their due date from it; the due dates
 /// already set stay as they were computed.
 pub async fn set_reporting_policy(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     raw: &[RawRegimePolicy],
-) -> Result<ReportingPolicyView, ApiError> {
+) -> Result<ReportingPolicyView, ServiceError> {
     p.require(Permission::ManageSettings)?;
-    let policies = parse_policies(raw).map_err(ApiError::fields)?;
-    state
-        .store
+    let policies = parse_policies(raw).map_err(ServiceError::fields)?;
+    svc.store
         .set_reporting_policy(&p.actor(), p.clinic.id, &policies)
         .await?;
-    reporting_policy(state, p).await
+    reporting_policy(svc, p).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -639,15 +638,15 @@ pub struct RecallView {
     pub patients: Vec<AffectedPatient>,
 }
 
-async fn recall_view(state: &AppState, p: &Principal, r: Recall) -> Result<RecallView, ApiError> {
-    let lots = state.store.lots(p.clinic.id).await?;
+async fn recall_view(svc: &Service, p: &Principal, r: Recall) -> Result<RecallView, ServiceError> {
+    let lots = svc.store.lots(p.clinic.id).await?;
     let lot_numbers = r
         .lot_ids
         .iter()
         .filter_map(|id| lots.iter().find(|l| l.id == *id))
         .map(|l| format!("{} {}", l.product_code, l.lot_number))
         .collect();
-    let rows: Vec<LookbackRow> = state
+    let rows: Vec<LookbackRow> = svc
         .store
         .lookback_lots(p.clinic.id, &r.lot_ids)
         .await?
@@ -712,17 +711,17 @@ async fn recall_view(state: &AppState, p: &Principal, r: Recall) -> Result<Recal
 }
 
 pub async fn start_recall(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     input: &RecallIn,
-) -> Result<RecallView, ApiError> {
+) -> Result<RecallView, ServiceError> {
     p.require(Permission::RecallManage)?;
     let mut errs = Vec::new();
     let reason = reason_of(&input.reason, "reason")
         .map_err(|e| errs.push(e))
         .ok();
-    let lots = state.store.lots(p.clinic.id).await?;
-    let products = state.store.products(p.clinic.id).await?;
+    let lots = svc.store.lots(p.clinic.id).await?;
+    let products = svc.store.products(p.clinic.id).await?;
     let scope = RecallScope::parse(&input.scope);
     let (subject, lot_ids): (String, Vec<Uuid>) = match scope {
         Some(RecallScope::Lot) => {
@@ -804,18 +803,15 @@ pub async fn start_recall(
         }
     };
     let (Some(scope), Some(reason)) = (scope, reason) else {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     };
     if !errs.is_empty() {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     }
     if lot_ids.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "recall_no_lots",
-        ));
+        return Err(ServiceError::new(ErrorKind::Invalid, "recall_no_lots"));
     }
-    let r = state
+    let r = svc
         .store
         .start_recall(
             &p.actor(),
@@ -828,22 +824,22 @@ pub async fn start_recall(
             },
         )
         .await?;
-    recall_view(state, p, r).await
+    recall_view(svc, p, r).await
 }
 
-pub async fn recall(state: &AppState, p: &Principal, id: Uuid) -> Result<RecallView, ApiError> {
+pub async fn recall(svc: &Service, p: &Principal, id: Uuid) -> Result<RecallView, ServiceError> {
     p.require(Permission::SafetyRead)?;
     // Those who run recalls see whom to contact (audited).
     if !p.can(Permission::PatientRead) {
         p.require(Permission::RecallManage)?;
     }
-    let r = state
+    let r = svc
         .store
         .recall(p.clinic.id, id)
         .await?
-        .ok_or_else(ApiError::not_found)?;
-    let v = recall_view(state, p, r).await?;
-    state
+        .ok_or_else(ServiceError::not_found)?;
+    let v = recall_view(svc, p, r).await?;
+    svc
         .store
         .note(
             &p.actor(),
@@ -870,12 +866,12 @@ pub struct RecallSummary {
     pub progress: RecallProgress,
 }
 
-pub async fn recalls(state: &AppState, p: &Principal) -> Result<Vec<RecallSummary>, ApiError> {
+pub async fn recalls(svc: &Service, p: &Principal) -> Result<Vec<RecallSummary>, ServiceError> {
     p.require(Permission::SafetyRead)?;
-    let list = state.store.recalls(p.clinic.id).await?;
+    let list = svc.store.recalls(p.clinic.id).await?;
     let mut out = Vec::new();
     for r in list {
-        let v = recall_view(state, p, r).await?;
+        let v = recall_view(svc, p, r).await?;
         out.push(RecallSummary {
             recall: v.recall,
             lot_numbers: v.lot_numbers,
@@ -899,11 +895,11 @@ pub struct ContactIn {
 }
 
 pub async fn record_contact(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     recall_id: Uuid,
     input: &ContactIn,
-) -> Result<RecallContact, ApiError> {
+) -> Result<RecallContact, ServiceError> {
     p.require(Permission::RecallManage)?;
     let mut errs = Vec::new();
     let patient = Uuid::parse_str(input.patient_id.trim()).ok();
@@ -931,12 +927,12 @@ pub async fn record_contact(
     };
     let (Some(patient_id), Some(method), Some(outcome), Some(at)) = (patient, method, outcome, at)
     else {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     };
     if !errs.is_empty() {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     }
-    Ok(state
+    Ok(svc
         .store
         .record_recall_contact(
             &p.actor(),
@@ -954,18 +950,18 @@ pub async fn record_contact(
 }
 
 pub async fn close_recall(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
     report: &str,
-) -> Result<RecallView, ApiError> {
+) -> Result<RecallView, ServiceError> {
     p.require(Permission::RecallManage)?;
-    let report = reason_of(report, "report").map_err(|e| ApiError::fields(vec![e]))?;
-    let r = state
+    let report = reason_of(report, "report").map_err(|e| ServiceError::fields(vec![e]))?;
+    let r = svc
         .store
         .close_recall(&p.actor(), p.clinic.id, id, &report)
         .await?;
-    recall_view(state, p, r).await
+    recall_view(svc, p, r).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1010,12 +1006,12 @@ fn counted(map: HashMap<String, usize>) -> Vec<Count> {
     v
 }
 
-pub async fn dashboard(state: &AppState, p: &Principal) -> Result<Dashboard, ApiError> {
+pub async fn dashboard(svc: &Service, p: &Principal) -> Result<Dashboard, ServiceError> {
     p.require(Permission::SafetyRead)?;
-    let list = state.store.adverse_events(p.clinic.id).await?;
-    let doses = doses_of(state, p, &list).await?;
+    let list = svc.store.adverse_events(p.clinic.id).await?;
+    let doses = doses_of(svc, p, &list).await?;
     let events: Vec<AdverseEventView> = list.into_iter().map(|e| view_from(p, e, &doses)).collect();
-    let products = state.store.products(p.clinic.id).await?;
+    let products = svc.store.products(p.clinic.id).await?;
     let (mut by_product, mut by_lot, mut by_source, mut by_route, mut by_category) = (
         HashMap::new(),
         HashMap::new(),
@@ -1075,7 +1071,7 @@ pub async fn dashboard(state: &AppState, p: &Principal) -> Result<Dashboard, Api
         .filter(|e| matches!(e.report, DueState::Due { .. } | DueState::Overdue { .. }))
         .cloned()
         .collect();
-    let recalls_open = recalls(state, p)
+    let recalls_open = recalls(svc, p)
         .await?
         .into_iter()
         .filter(|r| r.recall.closed_at.is_none())

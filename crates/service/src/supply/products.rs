@@ -9,9 +9,9 @@ use jousei_store::supply::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::app::AppState;
+use crate::Service;
 use crate::auth::Principal;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 
 use super::{codes, opt, take};
 
@@ -287,25 +287,25 @@ impl ProductIn {
 }
 
 pub async fn create_product(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     input: &ProductIn,
-) -> Result<Product, ApiError> {
+) -> Result<Product, ServiceError> {
     p.require(Permission::SupplyWrite)?;
-    let facts = input.parse().map_err(ApiError::fields)?;
-    Ok(state
+    let facts = input.parse().map_err(ServiceError::fields)?;
+    Ok(svc
         .store
         .create_product(&p.actor(), p.clinic.id, &facts)
         .await?)
 }
 
 pub async fn revise_product(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
     input: &ProductIn,
     reason: &str,
-) -> Result<Product, ApiError> {
+) -> Result<Product, ServiceError> {
     p.require(Permission::SupplyWrite)?;
     let mut errs = match input.parse() {
         Ok(_) => Vec::new(),
@@ -315,10 +315,10 @@ pub async fn revise_product(
         errs.push(FieldError::new("reason", "reason_required"));
     }
     if !errs.is_empty() {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     }
-    let facts = input.parse().map_err(ApiError::fields)?;
-    Ok(state
+    let facts = input.parse().map_err(ServiceError::fields)?;
+    Ok(svc
         .store
         .revise_product(&p.actor(), p.clinic.id, id, &facts, reason.trim())
         .await?)
@@ -336,10 +336,10 @@ pub struct LocationIn {
 }
 
 pub async fn create_location(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     input: &LocationIn,
-) -> Result<Location, ApiError> {
+) -> Result<Location, ServiceError> {
     p.require(Permission::SupplyWrite)?;
     let mut errs = Vec::new();
     if let Err(e) = validate_code(input.code.trim()) {
@@ -361,9 +361,9 @@ pub async fn create_location(
     }
     let (Some(name), Some(min_temp), Some(max_temp), true) = (name, min, max, errs.is_empty())
     else {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     };
-    Ok(state
+    Ok(svc
         .store
         .create_location(
             &p.actor(),

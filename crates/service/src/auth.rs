@@ -10,7 +10,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::error::ApiError;
+use crate::error::ServiceError;
 
 /// Hashes a password with Argon2id (PHC string). CPU-heavy: call from
 /// `spawn_blocking`.
@@ -46,23 +46,29 @@ static ARGON2_PERMITS: tokio::sync::Semaphore =
 /// Runs an Argon2 computation off the async runtime, within the bound.
 async fn argon2_bounded<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ApiError> {
-    let _permit = ARGON2_PERMITS.acquire().await.map_err(ApiError::internal)?;
+) -> Result<T, ServiceError> {
+    let _permit = ARGON2_PERMITS
+        .acquire()
+        .await
+        .map_err(ServiceError::internal)?;
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(ApiError::internal)
+        .map_err(ServiceError::internal)
 }
 
 /// Argon2 off the async runtime.
-pub async fn hash_password_async(password: String) -> Result<String, ApiError> {
+pub async fn hash_password_async(password: String) -> Result<String, ServiceError> {
     argon2_bounded(move || hash_password(&password))
         .await?
-        .map_err(ApiError::internal)
+        .map_err(ServiceError::internal)
 }
 
 /// Checks a password off the async runtime. Only `crate::throttle` calls
 /// this: every check of a password passes the throttle first.
-pub(crate) async fn verify_password_async(password: String, phc: String) -> Result<bool, ApiError> {
+pub(crate) async fn verify_password_async(
+    password: String,
+    phc: String,
+) -> Result<bool, ServiceError> {
     argon2_bounded(move || verify_password(&password, &phc)).await
 }
 
@@ -120,11 +126,11 @@ pub struct Principal {
 
 impl Principal {
     /// Refuses with `forbidden` unless the role holds `p`.
-    pub fn require(&self, p: Permission) -> Result<(), ApiError> {
+    pub fn require(&self, p: Permission) -> Result<(), ServiceError> {
         if self.role.permits(p) {
             Ok(())
         } else {
-            Err(ApiError::forbidden())
+            Err(ServiceError::forbidden())
         }
     }
     pub fn can(&self, p: Permission) -> bool {

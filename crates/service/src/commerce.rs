@@ -6,7 +6,6 @@
 //! without gaps with the tax computed once per rate, and the cancellation
 //! quote and its execution with the arithmetic kept.
 
-use axum::http::StatusCode;
 use jiff::civil::Date;
 use jiff::{Span, Timestamp};
 use jousei_core::commerce::cancellation::{self, CancellationFacts, ClinicTerms, Quote};
@@ -29,11 +28,12 @@ use jousei_store::{StoreError, Ts};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::app::AppState;
+use crate::Service;
 use crate::auth::Principal;
-use crate::error::ApiError;
-use crate::patient_ops::note_read;
-use crate::supply_ops::clinic_today;
+use crate::error::ErrorKind;
+use crate::error::ServiceError;
+use crate::patients::note_read;
+use crate::supply::clinic_today;
 
 fn opt(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
@@ -88,7 +88,10 @@ pub struct PriceItemView {
     pub tax: Yen,
 }
 
-fn price_facts(state_products: &[Uuid], input: &PriceItemIn) -> Result<PriceItemFacts, ApiError> {
+fn price_facts(
+    state_products: &[Uuid],
+    input: &PriceItemIn,
+) -> Result<PriceItemFacts, ServiceError> {
     let mut errs = Vec::new();
     let code = input.code.trim();
     if code.len() < 2
@@ -195,7 +198,7 @@ fn price_facts(state_products: &[Uuid], input: &PriceItemIn) -> Result<PriceItem
             usual_course: input.usual_course.trim().to_string(),
             main_risks: input.main_risks.trim().to_string(),
         }),
-        _ => Err(ApiError::fields(errs)),
+        _ => Err(ServiceError::fields(errs)),
     }
 }
 
@@ -206,8 +209,8 @@ fn price_view(item: PriceItem) -> PriceItemView {
     }
 }
 
-async fn product_ids(state: &AppState, p: &Principal) -> Result<Vec<Uuid>, ApiError> {
-    Ok(state
+async fn product_ids(svc: &Service, p: &Principal) -> Result<Vec<Uuid>, ServiceError> {
+    Ok(svc
         .store
         .products(p.clinic.id)
         .await?
@@ -217,34 +220,33 @@ async fn product_ids(state: &AppState, p: &Principal) -> Result<Vec<Uuid>, ApiEr
 }
 
 pub async fn create_price_item(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     input: &PriceItemIn,
-) -> Result<PriceItemView, ApiError> {
+) -> Result<PriceItemView, ServiceError> {
     p.require(Permission::ManagePrices)?;
-    let facts = price_facts(&product_ids(state, p).await?, input)?;
+    let facts = price_facts(&product_ids(svc, p).await?, input)?;
     Ok(price_view(
-        state
-            .store
+        svc.store
             .create_price_item(&p.actor(), p.clinic.id, &facts)
             .await?,
     ))
 }
 
 pub async fn revise_price_item(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
     input: &PriceItemIn,
     reason: &str,
-) -> Result<PriceItemView, ApiError> {
+) -> Result<PriceItemView, ServiceError> {
     p.require(Permission::ManagePrices)?;
-    let facts = price_facts(&product_ids(state, p).await?, input);
+    let facts = price_facts(&product_ids(svc, p).await?, input);
     let reason_ok = !reason.trim().is_empty();
     let facts = match (facts, reason_ok) {
         (Ok(f), true) => f,
         (Ok(_), false) => {
-            return Err(ApiError::fields(vec![FieldError::new(
+            return Err(ServiceError::fields(vec![FieldError::new(
                 "reason",
                 "reason_required",
             )]));
@@ -252,30 +254,28 @@ pub async fn revise_price_item(
         (Err(e), _) => return Err(e),
     };
     Ok(price_view(
-        state
-            .store
+        svc.store
             .revise_price_item(&p.actor(), p.clinic.id, id, &facts, reason.trim())
             .await?,
     ))
 }
 
 pub async fn retire_price_item(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
-) -> Result<PriceItemView, ApiError> {
+) -> Result<PriceItemView, ServiceError> {
     p.require(Permission::ManagePrices)?;
     Ok(price_view(
-        state
-            .store
+        svc.store
             .retire_price_item(&p.actor(), p.clinic.id, id)
             .await?,
     ))
 }
 
-pub async fn price_items(state: &AppState, p: &Principal) -> Result<Vec<PriceItemView>, ApiError> {
+pub async fn price_items(svc: &Service, p: &Principal) -> Result<Vec<PriceItemView>, ServiceError> {
     p.require(Permission::ViewHome)?;
-    Ok(state
+    Ok(svc
         .store
         .price_items(p.clinic.id)
         .await?
@@ -345,15 +345,15 @@ pub fn contract_view(p: &Principal, c: Contract) -> ContractView {
 }
 
 pub async fn create_contract(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     input: &ContractIn,
-) -> Result<ContractView, ApiError> {
+) -> Result<ContractView, ServiceError> {
     p.require(Permission::ContractWrite)?;
     let clinic = p.clinic.id;
     let mut errs = Vec::new();
     let patient = match Uuid::parse_str(input.patient_id.trim()) {
-        Ok(id) => state.store.patient(clinic, id).await?,
+        Ok(id) => svc.store.patient(clinic, id).await?,
         Err(_) => None,
     };
     if patient.is_none() {
@@ -362,7 +362,7 @@ pub async fn create_contract(
     let plan_id = match opt(&input.plan_id) {
         Some(raw) => {
             let plan = match Uuid::parse_str(raw) {
-                Ok(id) => state.store.plan(clinic, id).await?,
+                Ok(id) => svc.store.plan(clinic, id).await?,
                 Err(_) => None,
             };
             match plan {
@@ -375,7 +375,7 @@ pub async fn create_contract(
         }
         None => None,
     };
-    let items = state.store.price_items(clinic).await?;
+    let items = svc.store.price_items(clinic).await?;
     let mut lines = Vec::new();
     let mut commitments = Vec::new();
     if input.lines.is_empty() {
@@ -450,10 +450,10 @@ pub async fn create_contract(
     let (Some(patient), Some(starts_on), Some(purpose), Some(method)) =
         (patient, starts_on, purpose, method)
     else {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     };
     if !errs.is_empty() {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     }
     let total: Yen = lines
         .iter()
@@ -461,13 +461,13 @@ pub async fn create_contract(
         .sum();
     let sessions: u32 = lines.iter().map(|l| l.sessions * l.quantity).sum();
     if sessions == 0 {
-        return Err(ApiError::fields(vec![FieldError::new(
+        return Err(ServiceError::fields(vec![FieldError::new(
             "lines",
             "contract_sessions_required",
         )]));
     }
     if total < 1 {
-        return Err(ApiError::fields(vec![FieldError::new(
+        return Err(ServiceError::fields(vec![FieldError::new(
             "lines",
             "contract_discount_too_large",
         )]));
@@ -479,7 +479,7 @@ pub async fn create_contract(
         total,
         period,
     })
-    .map_err(ApiError::fields)?;
+    .map_err(ServiceError::fields)?;
     let ends_on = match period {
         ServicePeriod::Months { months } => Some(months),
         ServicePeriod::NoFixedEnd => None,
@@ -500,42 +500,42 @@ pub async fn create_contract(
         ends_on,
         payment_plan: payment_plan.to_string(),
         covered: decided.covered,
-        coverage: serde_json::to_value(&decided).map_err(ApiError::internal)?,
-        terms: serde_json::to_value(input.terms).map_err(ApiError::internal)?,
+        coverage: serde_json::to_value(&decided).map_err(ServiceError::internal)?,
+        terms: serde_json::to_value(input.terms).map_err(ServiceError::internal)?,
     };
-    let c = state
-        .store
-        .create_contract(&p.actor(), clinic, &new)
-        .await?;
+    let c = svc.store.create_contract(&p.actor(), clinic, &new).await?;
     Ok(contract_view(p, c))
 }
 
-async fn contract_of(state: &AppState, p: &Principal, id: Uuid) -> Result<Contract, ApiError> {
-    state
-        .store
+async fn contract_of(svc: &Service, p: &Principal, id: Uuid) -> Result<Contract, ServiceError> {
+    svc.store
         .contract(p.clinic.id, id)
         .await?
-        .ok_or_else(ApiError::not_found)
+        .ok_or_else(ServiceError::not_found)
 }
 
-pub async fn contract(state: &AppState, p: &Principal, id: Uuid) -> Result<ContractView, ApiError> {
+pub async fn contract(
+    svc: &Service,
+    p: &Principal,
+    id: Uuid,
+) -> Result<ContractView, ServiceError> {
     p.require(Permission::ContractRead)?;
-    let c = contract_of(state, p, id).await?;
-    note_read(state, p, c.patient_id, "contract").await?;
+    let c = contract_of(svc, p, id).await?;
+    note_read(svc, p, c.patient_id, "contract").await?;
     Ok(contract_view(p, c))
 }
 
 pub async fn contracts_of_patient(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     patient_id: Uuid,
-) -> Result<Vec<ContractView>, ApiError> {
+) -> Result<Vec<ContractView>, ServiceError> {
     p.require(Permission::ContractRead)?;
-    let list = state
+    let list = svc
         .store
         .contracts_of_patient(p.clinic.id, patient_id)
         .await?;
-    note_read(state, p, patient_id, "contract").await?;
+    note_read(svc, p, patient_id, "contract").await?;
     Ok(list.into_iter().map(|c| contract_view(p, c)).collect())
 }
 
@@ -561,10 +561,10 @@ fn quote_facts(c: &Contract, notice: Date) -> CancellationFacts {
     }
 }
 
-fn notice_date(raw: &str) -> Result<Date, ApiError> {
+fn notice_date(raw: &str) -> Result<Date, ServiceError> {
     raw.trim()
         .parse::<Date>()
-        .map_err(|_| ApiError::fields(vec![FieldError::new("notice", "date_invalid")]))
+        .map_err(|_| ServiceError::fields(vec![FieldError::new("notice", "date_invalid")]))
 }
 
 /// A cancellation quote with what cancelling also ends.
@@ -581,23 +581,23 @@ pub struct QuoteView {
 /// The quote for a cancellation noticed on `notice` (no change), with the
 /// appointments cancelling would cancel, shown before confirming.
 pub async fn quote(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
     notice: &str,
-) -> Result<QuoteView, ApiError> {
+) -> Result<QuoteView, ServiceError> {
     p.require(Permission::ContractRead)?;
-    let c = contract_of(state, p, id).await?;
+    let c = contract_of(svc, p, id).await?;
     let notice = notice_date(notice)?;
-    let quote = cancellation::quote(&quote_facts(&c, notice)).map_err(ApiError::fields)?;
+    let quote = cancellation::quote(&quote_facts(&c, notice)).map_err(ServiceError::fields)?;
     let mut appointments_to_cancel = Vec::new();
     if c.status == "active" {
-        for a in state
+        for a in svc
             .store
             .future_appointments_of_contract(p.clinic.id, id, Ts::now())
             .await?
         {
-            if let Some(a) = state.store.appointment(p.clinic.id, a).await? {
+            if let Some(a) = svc.store.appointment(p.clinic.id, a).await? {
                 appointments_to_cancel.push(a);
             }
         }
@@ -621,35 +621,35 @@ pub struct CancelIn {
 /// contract, the refund recorded, and the contract stops (no more doses
 /// count against it).
 pub async fn cancel(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     id: Uuid,
     input: &CancelIn,
-) -> Result<ContractView, ApiError> {
+) -> Result<ContractView, ServiceError> {
     p.require(Permission::ContractWrite)?;
-    let c = contract_of(state, p, id).await?;
+    let c = contract_of(svc, p, id).await?;
     let notice = notice_date(&input.notice)?;
     if notice > clinic_today(p) {
-        return Err(ApiError::fields(vec![FieldError::new(
+        return Err(ServiceError::fields(vec![FieldError::new(
             "notice",
             "contract_notice_in_future",
         )]));
     }
     if !matches!(input.refund_method.trim(), "cash" | "card" | "transfer") {
-        return Err(ApiError::fields(vec![FieldError::new(
+        return Err(ServiceError::fields(vec![FieldError::new(
             "refund_method",
             "payment_method_invalid",
         )]));
     }
-    let q = cancellation::quote(&quote_facts(&c, notice)).map_err(ApiError::fields)?;
-    let c = state
+    let q = cancellation::quote(&quote_facts(&c, notice)).map_err(ServiceError::fields)?;
+    let c = svc
         .store
         .cancel_contract(
             &p.actor(),
             p.clinic.id,
             id,
             notice,
-            &serde_json::to_value(&q).map_err(ApiError::internal)?,
+            &serde_json::to_value(&q).map_err(ServiceError::internal)?,
             q.refund.unwrap_or(0),
             input.refund_method.trim(),
         )
@@ -677,11 +677,11 @@ pub struct PaymentReceipt {
     pub receipt: Receipt,
 }
 
-fn receipt_of(lines: Vec<ReceiptLine>) -> Result<(serde_json::Value, Yen), ApiError> {
+fn receipt_of(lines: Vec<ReceiptLine>) -> Result<(serde_json::Value, Yen), ServiceError> {
     let t = tax::receipt_tax(lines.iter().map(|l| (l.tax_rate, l.amount)))
-        .map_err(|e| ApiError::fields(vec![e]))?;
+        .map_err(|e| ServiceError::fields(vec![e]))?;
     Ok((
-        serde_json::to_value(&t).map_err(ApiError::internal)?,
+        serde_json::to_value(&t).map_err(ServiceError::internal)?,
         t.total,
     ))
 }
@@ -690,13 +690,13 @@ fn receipt_of(lines: Vec<ReceiptLine>) -> Result<(serde_json::Value, Yen), ApiEr
 /// clinic). The receipt's lines follow the contract's lines in proportion
 /// when it mixes tax rates; with one rate, one line.
 pub async fn pay(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     contract_id: Uuid,
     input: &PaymentIn,
-) -> Result<PaymentReceipt, ApiError> {
+) -> Result<PaymentReceipt, ServiceError> {
     p.require(Permission::PaymentRecord)?;
-    let c = contract_of(state, p, contract_id).await?;
+    let c = contract_of(svc, p, contract_id).await?;
     let mut errs = Vec::new();
     let amount = yen(&input.amount, "amount", &mut errs);
     let method = input.method.trim();
@@ -704,10 +704,13 @@ pub async fn pay(
         errs.push(FieldError::new("method", "payment_method_invalid"));
     }
     if c.status != "active" {
-        return Err(ApiError::new(StatusCode::CONFLICT, "contract_not_active"));
+        return Err(ServiceError::new(
+            ErrorKind::Conflict,
+            "contract_not_active",
+        ));
     }
     let Some(amount) = amount.filter(|_| errs.is_empty()) else {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     };
     // The balance is checked by the store inside the transaction that
     // writes the payment and its receipt (a check here could be passed by
@@ -746,7 +749,7 @@ pub async fn pay(
         });
     }
     let (tax, total) = receipt_of(lines.clone())?;
-    let written = state
+    let written = svc
         .store
         .record_payment_with_receipt(
             &p.actor(),
@@ -772,7 +775,7 @@ pub async fn pay(
     match written {
         Ok((payment, receipt)) => Ok(PaymentReceipt { payment, receipt }),
         Err(StoreError::Conflict("payment_above_balance")) => {
-            Err(ApiError::fields(vec![FieldError::new(
+            Err(ServiceError::fields(vec![FieldError::new(
                 "amount",
                 "payment_above_balance",
             )]))
@@ -784,19 +787,22 @@ pub async fn pay(
 /// A reissue (marked as such) or a reversal slip (every line negated) of a
 /// receipt; the original is never changed.
 pub async fn reissue_or_reverse(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     receipt_id: Uuid,
     reverse: bool,
-) -> Result<Receipt, ApiError> {
+) -> Result<Receipt, ServiceError> {
     p.require(Permission::PaymentRecord)?;
-    let r = state
+    let r = svc
         .store
         .receipt(p.clinic.id, receipt_id)
         .await?
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or_else(ServiceError::not_found)?;
     if r.reverses.is_some() && reverse {
-        return Err(ApiError::new(StatusCode::CONFLICT, "receipt_is_reversal"));
+        return Err(ServiceError::new(
+            ErrorKind::Conflict,
+            "receipt_is_reversal",
+        ));
     }
     let lines: Vec<ReceiptLine> = if reverse {
         r.lines
@@ -810,7 +816,7 @@ pub async fn reissue_or_reverse(
         r.lines.clone()
     };
     let (tax, total) = receipt_of(lines.clone())?;
-    Ok(state
+    Ok(svc
         .store
         .issue_receipt(
             &p.actor(),
@@ -829,13 +835,13 @@ pub async fn reissue_or_reverse(
 }
 
 pub async fn receipts(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     contract_id: Uuid,
-) -> Result<Vec<Receipt>, ApiError> {
+) -> Result<Vec<Receipt>, ServiceError> {
     p.require(Permission::ContractRead)?;
-    contract_of(state, p, contract_id).await?;
-    Ok(state
+    contract_of(svc, p, contract_id).await?;
+    Ok(svc
         .store
         .receipts_of_contract(p.clinic.id, contract_id)
         .await?)
@@ -852,26 +858,26 @@ pub struct DailySales {
 }
 
 pub async fn daily_sales(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     day: &str,
-) -> Result<DailySales, ApiError> {
+) -> Result<DailySales, ServiceError> {
     p.require(Permission::ContractRead)?;
     let date = if day.trim().is_empty() {
         clinic_today(p)
     } else {
         day.trim()
             .parse::<Date>()
-            .map_err(|_| ApiError::fields(vec![FieldError::new("date", "date_invalid")]))?
+            .map_err(|_| ServiceError::fields(vec![FieldError::new("date", "date_invalid")]))?
     };
-    let tz = crate::plan_ops::clinic_tz(p);
-    let at = |d: Date| -> Result<Ts, ApiError> {
+    let tz = crate::plans::clinic_tz(p);
+    let at = |d: Date| -> Result<Ts, ServiceError> {
         d.to_zoned(tz.clone())
             .map(|z| Ts::from(z.timestamp()))
-            .map_err(ApiError::internal)
+            .map_err(ServiceError::internal)
     };
-    let next = date.tomorrow().map_err(ApiError::internal)?;
-    let payments = state
+    let next = date.tomorrow().map_err(ServiceError::internal)?;
+    let payments = svc
         .store
         .payments_between(p.clinic.id, at(date)?, at(next)?)
         .await?;
@@ -910,18 +916,18 @@ pub struct ProfileIn {
     pub advance_payment_protection: String,
 }
 
-pub async fn profile(state: &AppState, p: &Principal) -> Result<Option<ClinicProfile>, ApiError> {
+pub async fn profile(svc: &Service, p: &Principal) -> Result<Option<ClinicProfile>, ServiceError> {
     p.require(Permission::ViewHome)?;
-    Ok(state.store.clinic_profile(p.clinic.id).await?)
+    Ok(svc.store.clinic_profile(p.clinic.id).await?)
 }
 
 /// Sets the clinic's business profile (admins). The registration number
 /// is checked for its form (`T` and 13 digits).
 pub async fn set_profile(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     input: &ProfileIn,
-) -> Result<ClinicProfile, ApiError> {
+) -> Result<ClinicProfile, ServiceError> {
     p.require(Permission::ManageSettings)?;
     let mut errs = Vec::new();
     for (field, v) in [
@@ -951,7 +957,7 @@ pub async fn set_profile(
         }
     }
     if !errs.is_empty() {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     }
     let profile = ClinicProfile {
         legal_name: input.legal_name.trim().to_string(),
@@ -961,7 +967,7 @@ pub async fn set_profile(
         registration_number: reg,
         advance_payment_protection: input.advance_payment_protection.trim().to_string(),
     };
-    Ok(state
+    Ok(svc
         .store
         .set_clinic_profile(&p.actor(), p.clinic.id, &profile)
         .await?)
@@ -985,7 +991,7 @@ fn document_content(
     patient: &str,
     made_by: &str,
     made_on: Date,
-) -> Result<jousei_documents::ContractDocument, ApiError> {
+) -> Result<jousei_documents::ContractDocument, ServiceError> {
     let contract = kind == "contract";
     let yen = |v: Yen| jousei_core::commerce::format_yen(v, jousei_core::locale::Locale::Ja);
     let t = tax::receipt_tax(
@@ -993,7 +999,7 @@ fn document_content(
             .iter()
             .map(|l| (l.tax_rate, l.unit_price * Yen::from(l.quantity))),
     )
-    .map_err(|e| ApiError::fields(vec![e]))?;
+    .map_err(|e| ServiceError::fields(vec![e]))?;
     let terms: Option<ClinicTerms> = serde_json::from_value(c.terms.clone()).ok().flatten();
     let before = terms
         .and_then(|x| x.before_start_fee)
@@ -1150,33 +1156,33 @@ pub struct DocumentIn {
 
 /// Makes a contract document as PDF and keeps it (once per kind).
 pub async fn make_document(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     contract_id: Uuid,
     input: &DocumentIn,
-) -> Result<ContractDocument, ApiError> {
+) -> Result<ContractDocument, ServiceError> {
     p.require(Permission::ContractWrite)?;
     let kind = input.kind.trim();
     if !matches!(kind, "summary" | "contract") {
-        return Err(ApiError::fields(vec![FieldError::new(
+        return Err(ServiceError::fields(vec![FieldError::new(
             "kind",
             "contract_document_kind_invalid",
         )]));
     }
-    let c = contract_of(state, p, contract_id).await?;
-    let Some(profile) = state.store.clinic_profile(p.clinic.id).await? else {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
+    let c = contract_of(svc, p, contract_id).await?;
+    let Some(profile) = svc.store.clinic_profile(p.clinic.id).await? else {
+        return Err(ServiceError::new(
+            ErrorKind::Conflict,
             "clinic_profile_missing",
         ));
     };
-    let patient = state
+    let patient = svc
         .store
         .patient(p.clinic.id, c.patient_id)
         .await?
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or_else(ServiceError::not_found)?;
     let made_by = match c.made_by {
-        Some(id) => state
+        Some(id) => svc
             .store
             .user_by_id(id)
             .await?
@@ -1184,7 +1190,7 @@ pub async fn make_document(
             .unwrap_or_default(),
         None => String::new(),
     };
-    let made_on = crate::plan_ops::local_date(c.made_at, &crate::plan_ops::clinic_tz(p));
+    let made_on = crate::plans::local_date(c.made_at, &crate::plans::clinic_tz(p));
     let doc = document_content(
         kind,
         &p.clinic.name,
@@ -1196,9 +1202,9 @@ pub async fn make_document(
     )?;
     let pdf = tokio::task::spawn_blocking(move || jousei_documents::contract_pdf(&doc))
         .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
-    Ok(state
+        .map_err(ServiceError::internal)?
+        .map_err(ServiceError::internal)?;
+    Ok(svc
         .store
         .keep_contract_document(
             &p.actor(),
@@ -1212,16 +1218,15 @@ pub async fn make_document(
 }
 
 pub async fn document_pdf(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     document_id: Uuid,
-) -> Result<Vec<u8>, ApiError> {
+) -> Result<Vec<u8>, ServiceError> {
     p.require(Permission::ContractRead)?;
-    state
-        .store
+    svc.store
         .contract_document_pdf(p.clinic.id, document_id)
         .await?
-        .ok_or_else(ApiError::not_found)
+        .ok_or_else(ServiceError::not_found)
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -1240,11 +1245,11 @@ pub struct HandoverIn {
 }
 
 pub async fn hand_over(
-    state: &AppState,
+    svc: &Service,
     p: &Principal,
     document_id: Uuid,
     input: &HandoverIn,
-) -> Result<ContractDocument, ApiError> {
+) -> Result<ContractDocument, ServiceError> {
     p.require(Permission::ContractWrite)?;
     let mut errs = Vec::new();
     let method = input.method.trim();
@@ -1257,13 +1262,13 @@ pub async fn hand_over(
         )),
         _ => errs.push(FieldError::new("method", "handover_method_invalid")),
     }
-    let doc = state
+    let doc = svc
         .store
         .contract_document(p.clinic.id, document_id)
         .await?
-        .ok_or_else(ApiError::not_found)?;
-    let c = contract_of(state, p, doc.contract_id).await?;
-    let tz = crate::plan_ops::clinic_tz(p);
+        .ok_or_else(ServiceError::not_found)?;
+    let c = contract_of(svc, p, doc.contract_id).await?;
+    let tz = crate::plans::clinic_tz(p);
     // Not before the contract was concluded (the contract document; the
     // summary is handed over before it) or the document made, not after
     // today: a backdated day would end the cooling-off before it began.
@@ -1272,8 +1277,8 @@ pub async fn hand_over(
         None => errs.push(FieldError::new("received_on", "date_invalid")),
         Some(d) => {
             let concluded =
-                (doc.kind == "contract").then(|| crate::plan_ops::local_date(c.made_at, &tz));
-            let made = crate::plan_ops::local_date(doc.made_at, &tz);
+                (doc.kind == "contract").then(|| crate::plans::local_date(c.made_at, &tz));
+            let made = crate::plans::local_date(doc.made_at, &tz);
             if let Err(e) = cooling_off::check_received(d, concluded, made, clinic_today(p)) {
                 errs.push(e);
             }
@@ -1282,7 +1287,7 @@ pub async fn hand_over(
     let staff_id = match opt(&input.handed_by) {
         None => Some(p.user.id),
         Some(raw) => {
-            let staff = state.store.users_in_clinic(p.clinic.id).await?;
+            let staff = svc.store.users_in_clinic(p.clinic.id).await?;
             let found = Uuid::parse_str(raw)
                 .ok()
                 .filter(|id| staff.iter().any(|(u, _)| u.id == *id && u.active));
@@ -1293,12 +1298,12 @@ pub async fn hand_over(
         }
     };
     let (Some(received), Some(staff_id)) = (received, staff_id) else {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     };
     if !errs.is_empty() {
-        return Err(ApiError::fields(errs));
+        return Err(ServiceError::fields(errs));
     }
-    Ok(state
+    Ok(svc
         .store
         .hand_over_document(
             &p.actor(),
@@ -1345,9 +1350,9 @@ pub struct ContractReport {
     pub contracts: Vec<ContractLineReport>,
 }
 
-pub async fn contract_report(state: &AppState, p: &Principal) -> Result<ContractReport, ApiError> {
+pub async fn contract_report(svc: &Service, p: &Principal) -> Result<ContractReport, ServiceError> {
     p.require(Permission::ContractRead)?;
-    let list = state.store.contracts(p.clinic.id).await?;
+    let list = svc.store.contracts(p.clinic.id).await?;
     let mut contracts = Vec::new();
     for c in list.into_iter().filter(|c| c.status == "active") {
         let used = c.sessions_used.min(c.sessions);
