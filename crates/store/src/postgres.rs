@@ -14,7 +14,6 @@ use crate::patient_imp::patient_impl;
 use crate::plan_imp::plan_impl;
 use crate::safety_imp::safety_impl;
 use crate::supply_imp::supply_impl;
-use crate::throttle_imp::throttle_impl;
 use crate::{Backend, Result};
 
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -51,6 +50,9 @@ impl PgStore {
     }
 }
 
+/// The store the shared method bodies in `sql/*.rs` are written against.
+type S = PgStore;
+
 store_impl!(PgStore, Postgres, Backend::Postgres);
 supply_impl!(PgStore, Postgres);
 patient_impl!(PgStore, Postgres);
@@ -58,4 +60,4 @@ plan_impl!(PgStore, Postgres);
 care_impl!(PgStore, Postgres);
 safety_impl!(PgStore, Postgres);
 commerce_impl!(PgStore, Postgres);
-throttle_impl!(PgStore, Postgres);
+include!("sql/throttle.rs");

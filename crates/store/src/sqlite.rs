@@ -16,7 +16,6 @@ use crate::patient_imp::patient_impl;
 use crate::plan_imp::plan_impl;
 use crate::safety_imp::safety_impl;
 use crate::supply_imp::supply_impl;
-use crate::throttle_imp::throttle_impl;
 use crate::{Backend, Result};
 
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -60,6 +59,9 @@ impl SqliteStore {
     }
 }
 
+/// The store the shared method bodies in `sql/*.rs` are written against.
+type S = SqliteStore;
+
 store_impl!(SqliteStore, Sqlite, Backend::Sqlite);
 supply_impl!(SqliteStore, Sqlite);
 patient_impl!(SqliteStore, Sqlite);
@@ -67,4 +69,4 @@ plan_impl!(SqliteStore, Sqlite);
 care_impl!(SqliteStore, Sqlite);
 safety_impl!(SqliteStore, Sqlite);
 commerce_impl!(SqliteStore, Sqlite);
-throttle_impl!(SqliteStore, Sqlite);
+include!("sql/throttle.rs");
