@@ -9,7 +9,6 @@ use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::care_imp::care_impl;
 use crate::commerce_imp::commerce_impl;
-use crate::imp::store_impl;
 use crate::patient_imp::patient_impl;
 use crate::plan_imp::plan_impl;
 use crate::safety_imp::safety_impl;
@@ -50,10 +49,13 @@ impl PgStore {
     }
 }
 
-/// The store the shared method bodies in `sql/*.rs` are written against.
+// The names the shared methods in `sql/*.rs` are written against (see
+// `imp.rs`); each file is included below.
 type S = PgStore;
+type Db = Postgres;
+const BACKEND: Backend = Backend::Postgres;
 
-store_impl!(PgStore, Postgres, Backend::Postgres);
+include!("sql/store.rs");
 supply_impl!(PgStore, Postgres);
 patient_impl!(PgStore, Postgres);
 plan_impl!(PgStore, Postgres);

@@ -11,7 +11,6 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use crate::care_imp::care_impl;
 use crate::commerce_imp::commerce_impl;
-use crate::imp::store_impl;
 use crate::patient_imp::patient_impl;
 use crate::plan_imp::plan_impl;
 use crate::safety_imp::safety_impl;
@@ -59,10 +58,13 @@ impl SqliteStore {
     }
 }
 
-/// The store the shared method bodies in `sql/*.rs` are written against.
+// The names the shared methods in `sql/*.rs` are written against (see
+// `imp.rs`); each file is included below.
 type S = SqliteStore;
+type Db = Sqlite;
+const BACKEND: Backend = Backend::Sqlite;
 
-store_impl!(SqliteStore, Sqlite, Backend::Sqlite);
+include!("sql/store.rs");
 supply_impl!(SqliteStore, Sqlite);
 patient_impl!(SqliteStore, Sqlite);
 plan_impl!(SqliteStore, Sqlite);
