@@ -7,7 +7,6 @@ use std::time::Duration;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, Transaction};
 
-use crate::care_imp::care_impl;
 use crate::commerce_imp::commerce_impl;
 use crate::patient_imp::patient_impl;
 use crate::plan_imp::plan_impl;
@@ -59,7 +58,7 @@ include!("sql/store.rs");
 supply_impl!(PgStore, Postgres);
 patient_impl!(PgStore, Postgres);
 plan_impl!(PgStore, Postgres);
-care_impl!(PgStore, Postgres);
+include!("sql/care.rs");
 safety_impl!(PgStore, Postgres);
 commerce_impl!(PgStore, Postgres);
 include!("sql/throttle.rs");

@@ -9,7 +9,6 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
-use crate::care_imp::care_impl;
 use crate::commerce_imp::commerce_impl;
 use crate::patient_imp::patient_impl;
 use crate::plan_imp::plan_impl;
@@ -68,7 +67,7 @@ include!("sql/store.rs");
 supply_impl!(SqliteStore, Sqlite);
 patient_impl!(SqliteStore, Sqlite);
 plan_impl!(SqliteStore, Sqlite);
-care_impl!(SqliteStore, Sqlite);
+include!("sql/care.rs");
 safety_impl!(SqliteStore, Sqlite);
 commerce_impl!(SqliteStore, Sqlite);
 include!("sql/throttle.rs");
