@@ -10,7 +10,6 @@ use sqlx::{PgPool, Postgres, Transaction};
 use crate::commerce_imp::commerce_impl;
 use crate::patient_imp::patient_impl;
 use crate::plan_imp::plan_impl;
-use crate::safety_imp::safety_impl;
 use crate::supply_imp::supply_impl;
 use crate::{Backend, Result};
 
@@ -59,6 +58,6 @@ supply_impl!(PgStore, Postgres);
 patient_impl!(PgStore, Postgres);
 plan_impl!(PgStore, Postgres);
 include!("sql/care.rs");
-safety_impl!(PgStore, Postgres);
+include!("sql/safety.rs");
 commerce_impl!(PgStore, Postgres);
 include!("sql/throttle.rs");

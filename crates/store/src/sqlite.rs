@@ -12,7 +12,6 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use crate::commerce_imp::commerce_impl;
 use crate::patient_imp::patient_impl;
 use crate::plan_imp::plan_impl;
-use crate::safety_imp::safety_impl;
 use crate::supply_imp::supply_impl;
 use crate::{Backend, Result};
 
@@ -68,6 +67,6 @@ supply_impl!(SqliteStore, Sqlite);
 patient_impl!(SqliteStore, Sqlite);
 plan_impl!(SqliteStore, Sqlite);
 include!("sql/care.rs");
-safety_impl!(SqliteStore, Sqlite);
+include!("sql/safety.rs");
 commerce_impl!(SqliteStore, Sqlite);
 include!("sql/throttle.rs");
