@@ -10,7 +10,6 @@ use sqlx::{PgPool, Postgres, Transaction};
 use crate::commerce_imp::commerce_impl;
 use crate::patient_imp::patient_impl;
 use crate::plan_imp::plan_impl;
-use crate::supply_imp::supply_impl;
 use crate::{Backend, Result};
 
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -54,7 +53,9 @@ type Db = Postgres;
 const BACKEND: Backend = Backend::Postgres;
 
 include!("sql/store.rs");
-supply_impl!(PgStore, Postgres);
+include!("sql/supply.rs");
+include!("sql/supply_lots.rs");
+include!("sql/supply_stock.rs");
 patient_impl!(PgStore, Postgres);
 plan_impl!(PgStore, Postgres);
 include!("sql/care.rs");

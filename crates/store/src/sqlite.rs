@@ -12,7 +12,6 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use crate::commerce_imp::commerce_impl;
 use crate::patient_imp::patient_impl;
 use crate::plan_imp::plan_impl;
-use crate::supply_imp::supply_impl;
 use crate::{Backend, Result};
 
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -63,7 +62,9 @@ type Db = Sqlite;
 const BACKEND: Backend = Backend::Sqlite;
 
 include!("sql/store.rs");
-supply_impl!(SqliteStore, Sqlite);
+include!("sql/supply.rs");
+include!("sql/supply_lots.rs");
+include!("sql/supply_stock.rs");
 patient_impl!(SqliteStore, Sqlite);
 plan_impl!(SqliteStore, Sqlite);
 include!("sql/care.rs");
