@@ -8,7 +8,6 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::commerce_imp::commerce_impl;
-use crate::patient_imp::patient_impl;
 use crate::plan_imp::plan_impl;
 use crate::{Backend, Result};
 
@@ -56,7 +55,8 @@ include!("sql/store.rs");
 include!("sql/supply.rs");
 include!("sql/supply_lots.rs");
 include!("sql/supply_stock.rs");
-patient_impl!(PgStore, Postgres);
+include!("sql/patient.rs");
+include!("sql/patient_consent.rs");
 plan_impl!(PgStore, Postgres);
 include!("sql/care.rs");
 include!("sql/safety.rs");

@@ -10,7 +10,6 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use crate::commerce_imp::commerce_impl;
-use crate::patient_imp::patient_impl;
 use crate::plan_imp::plan_impl;
 use crate::{Backend, Result};
 
@@ -65,7 +64,8 @@ include!("sql/store.rs");
 include!("sql/supply.rs");
 include!("sql/supply_lots.rs");
 include!("sql/supply_stock.rs");
-patient_impl!(SqliteStore, Sqlite);
+include!("sql/patient.rs");
+include!("sql/patient_consent.rs");
 plan_impl!(SqliteStore, Sqlite);
 include!("sql/care.rs");
 include!("sql/safety.rs");
