@@ -8,7 +8,6 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::commerce_imp::commerce_impl;
-use crate::plan_imp::plan_impl;
 use crate::{Backend, Result};
 
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -57,7 +56,8 @@ include!("sql/supply_lots.rs");
 include!("sql/supply_stock.rs");
 include!("sql/patient.rs");
 include!("sql/patient_consent.rs");
-plan_impl!(PgStore, Postgres);
+include!("sql/plan.rs");
+include!("sql/plan_appointments.rs");
 include!("sql/care.rs");
 include!("sql/safety.rs");
 commerce_impl!(PgStore, Postgres);

@@ -10,7 +10,6 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use crate::commerce_imp::commerce_impl;
-use crate::plan_imp::plan_impl;
 use crate::{Backend, Result};
 
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -66,7 +65,8 @@ include!("sql/supply_lots.rs");
 include!("sql/supply_stock.rs");
 include!("sql/patient.rs");
 include!("sql/patient_consent.rs");
-plan_impl!(SqliteStore, Sqlite);
+include!("sql/plan.rs");
+include!("sql/plan_appointments.rs");
 include!("sql/care.rs");
 include!("sql/safety.rs");
 commerce_impl!(SqliteStore, Sqlite);
