@@ -7,7 +7,6 @@ use std::time::Duration;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, Transaction};
 
-use crate::commerce_imp::commerce_impl;
 use crate::{Backend, Result};
 
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -60,5 +59,6 @@ include!("sql/plan.rs");
 include!("sql/plan_appointments.rs");
 include!("sql/care.rs");
 include!("sql/safety.rs");
-commerce_impl!(PgStore, Postgres);
+include!("sql/commerce.rs");
+include!("sql/commerce_contracts.rs");
 include!("sql/throttle.rs");

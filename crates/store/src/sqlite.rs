@@ -9,7 +9,6 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
-use crate::commerce_imp::commerce_impl;
 use crate::{Backend, Result};
 
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -69,5 +68,6 @@ include!("sql/plan.rs");
 include!("sql/plan_appointments.rs");
 include!("sql/care.rs");
 include!("sql/safety.rs");
-commerce_impl!(SqliteStore, Sqlite);
+include!("sql/commerce.rs");
+include!("sql/commerce_contracts.rs");
 include!("sql/throttle.rs");
