@@ -9,9 +9,15 @@
 //! `patient_imp.rs`, …); the methods are ordinary Rust in a file under `sql/`
 //! (`sql/store.rs`, `sql/supply.rs`, …) written against three names: `S` (the
 //! store), `Db` (its `sqlx` database) and `BACKEND`. `sqlite.rs` and
-//! `postgres.rs` each set those names and `include!` every `sql/` file, so
-//! one text is compiled for both databases and the compiler reports its
-//! errors at the file's own lines.
+//! `postgres.rs` each set those names and `include!` `sql/all.rs`, the one
+//! list of those files, so one text is compiled for both databases and the
+//! compiler reports its errors at the file's own lines. Where an area's trait
+//! impl would pass ~800 lines, it forwards one sub-topic's methods to
+//! `do_<method>` bodies in `sql/<area>_<topic>.rs` (supply lots and stock,
+//! patient consents, plan appointments, commerce contracts).
+//!
+//! `cargo fmt` reaches only modules, not included files: format these with
+//! `rustfmt --edition 2024 crates/store/src/sql/*.rs`.
 
 use jousei_core::audit::{AuditEntry, AuditEvent};
 use jousei_core::locale::Locale;

@@ -4,7 +4,10 @@
 //! change.
 //!
 //! The backend is chosen from the database URL: `sqlite://PATH` or
-//! `postgres://…`. Both run the same conformance suite (`tests/conformance.rs`).
+//! `postgres://…`. Both implementations are one text: each area's methods are
+//! ordinary Rust in `src/sql/`, included by `sqlite.rs` and `postgres.rs`
+//! (the layout is described in `imp.rs`). Both run the same conformance suite
+//! (`tests/conformance.rs`).
 
 use std::sync::Arc;
 

@@ -1,6 +1,10 @@
 //! The chain backend: PostgreSQL. Many clinics share one database; every
 //! clinical query is scoped by clinic. Writers serialise on the audit head
 //! row, which each write transaction updates.
+//!
+//! This module supplies the pool, how a write transaction starts and the
+//! migrations; the methods are shared with the other backend (`sql/*.rs`,
+//! included at the end; the layout is described in `imp.rs`).
 
 use std::time::Duration;
 
@@ -43,22 +47,10 @@ impl PgStore {
     }
 }
 
-// The names the shared methods in `sql/*.rs` are written against (see
-// `imp.rs`); each file is included below.
+// The methods, shared with the other backend: ordinary Rust in `sql/*.rs`,
+// written against these three names (see `imp.rs`).
 type S = PgStore;
 type Db = Postgres;
 const BACKEND: Backend = Backend::Postgres;
 
-include!("sql/store.rs");
-include!("sql/supply.rs");
-include!("sql/supply_lots.rs");
-include!("sql/supply_stock.rs");
-include!("sql/patient.rs");
-include!("sql/patient_consent.rs");
-include!("sql/plan.rs");
-include!("sql/plan_appointments.rs");
-include!("sql/care.rs");
-include!("sql/safety.rs");
-include!("sql/commerce.rs");
-include!("sql/commerce_contracts.rs");
-include!("sql/throttle.rs");
+include!("sql/all.rs");

@@ -1,6 +1,7 @@
 // The implementation of [`crate::commerce::CommerceStore`], written once for
 // both backends and included by `sqlite.rs` and `postgres.rs` (see `imp.rs`).
 // Rows, SQL and helpers: `commerce_imp.rs`.
+// The contract methods forward to `sql/commerce_contracts.rs`.
 
 impl S {
     async fn price_item_on(

@@ -1,6 +1,7 @@
 // The implementation of [`crate::patient::PatientStore`], written once for both
 // backends and included by `sqlite.rs` and `postgres.rs` (see `imp.rs`). Rows,
 // SQL and helpers: `patient_imp.rs`.
+// The consent methods forward to `sql/patient_consent.rs`.
 
 impl S {
     /// One row of `select` (which ends in `WHERE` conditions on

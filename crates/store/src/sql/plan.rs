@@ -1,6 +1,7 @@
 // The implementation of [`crate::plan::PlanStore`], written once for both
 // backends and included by `sqlite.rs` and `postgres.rs` (see `imp.rs`). Rows,
 // SQL and helpers: `plan_imp.rs`.
+// The appointment methods forward to `sql/plan_appointments.rs`.
 
 impl S {
     async fn plan_in(

@@ -1,6 +1,8 @@
 // The implementation of [`crate::supply::SupplyStore`], written once for both
 // backends and included by `sqlite.rs` and `postgres.rs` (see `imp.rs`). Rows,
 // SQL and helpers: `supply_imp.rs`.
+// The lot methods forward to `sql/supply_lots.rs`, the stock and cold-chain
+// ones to `sql/supply_stock.rs`.
 
 impl S {
     /// Serialises this write transaction with every other writer
