@@ -751,6 +751,24 @@ pub async fn check(svc: &Service, p: &Principal, input: &CareIn) -> Result<Check
     })
 }
 
+/// The patient at the chair and their plans (part `chair`). The chair page
+/// shows the patient's name, number and plans, so this read passes the
+/// permission check and leaves its audit entry like every other read of a
+/// patient.
+pub async fn chair_patient(
+    svc: &Service,
+    p: &Principal,
+    patient_id: Uuid,
+) -> Result<Option<(Patient, Vec<Plan>)>, ServiceError> {
+    p.require(Permission::Administer)?;
+    let Some(patient) = svc.store.patient(p.clinic.id, patient_id).await? else {
+        return Ok(None);
+    };
+    let plans = svc.store.plans_of_patient(p.clinic.id, patient_id).await?;
+    note_read(svc, p, patient_id, "chair").await?;
+    Ok(Some((patient, plans)))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Recording
 

@@ -233,9 +233,13 @@ async fn chair_with(
         }
     }
     resolve_patient(state, p, &mut f).await?;
-    let patient = match Uuid::parse_str(f.get("patient_id").trim()) {
-        Ok(id) => state.store.patient(clinic, id).await?,
-        Err(_) => None,
+    // The patient and their plans through the audited read (part `chair`).
+    let (patient, patient_plans) = match Uuid::parse_str(f.get("patient_id").trim()) {
+        Ok(id) => match ops::chair_patient(state, p, id).await? {
+            Some((pt, plans)) => (Some(pt), plans),
+            None => (None, Vec::new()),
+        },
+        Err(_) => (None, Vec::new()),
     };
     if let Some(pt) = &patient
         && f.get("patient_number").trim().is_empty()
@@ -244,10 +248,7 @@ async fn chair_with(
     }
     let plan_choice = f.get("plan_id");
     let plans = match &patient {
-        Some(pt) => state
-            .store
-            .plans_of_patient(clinic, pt.id)
-            .await?
+        Some(_) => patient_plans
             .into_iter()
             .map(|pl| Opt {
                 checked: pl.id.to_string() == plan_choice,

@@ -230,6 +230,25 @@ async fn a_patient_number_typed_by_hand_is_found() {
     );
     assert!(html.contains("data-testid=\"check-result\""), "{html}");
     assert!(html.contains("data-testid=\"chair-patient\""), "{html}");
+    // Showing the patient at the chair is a read of the patient, audited
+    // like every other (part `chair`), by the nurse who opened it.
+    let chair_reads: Vec<String> = app
+        .store
+        .audit_batch(0, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| {
+            e.event.action == "patient_read"
+                && serde_json::from_str::<serde_json::Value>(&e.event.changes).unwrap()["part"]
+                    == "chair"
+        })
+        .map(|e| e.event.actor_label)
+        .collect();
+    assert!(
+        !chair_reads.is_empty() && chair_reads.iter().all(|a| a == "nurse"),
+        "{chair_reads:?}"
+    );
     // A number nobody has is still named, next to the number.
     let mut f = vec![("patient_id", String::new())];
     f.extend(form(&c, &csrf, &vials, "check").into_iter().map(|(k, v)| {
