@@ -142,6 +142,7 @@ mod tests {
     }
 
     /// Every error code written in the source (`ApiError::new(.., "code")`,
+    /// `ServiceError::new(.., "code")` in the use cases,
     /// `FieldError::new("field", "code")`, `Conflict("code")`) has a message
     /// in both languages, and every field named has a label.
     #[test]
@@ -178,6 +179,7 @@ mod tests {
             let src = std::fs::read_to_string(f).unwrap();
             for (pat, take_field) in [
                 ("ApiError::new(", false),
+                ("ServiceError::new(", false),
                 ("FieldError::new(", true),
                 ("Conflict(\"", false),
             ] {
