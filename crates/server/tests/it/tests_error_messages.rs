@@ -2,7 +2,8 @@
 //! and no placeholder (`{$…}`) is left.
 //!
 //! How codes and their arguments are produced, and how each way is covered here:
-//! - a literal code (made by `ApiError::new`, `ApiError::many`, `SubError::new`,
+//! - a literal code (made by `ApiError::new`, `ApiError::many`, `ServiceError::new`,
+//!   `ServiceError::many`, `SubError::new` (a finding kept in it gives `message`),
 //!   `FieldError::new`, `Conflict` or `LabelFailure::new` with a string literal) with literal
 //!   argument names (`.with_arg`, `.arg`, `args = vec![…]`, `args: vec![…]`, `args.push`)
 //!   in the same statement or the statements that follow on the same error variable: found by
@@ -90,6 +91,8 @@ fn literal_codes() -> BTreeMap<String, Vec<(String, BTreeSet<String>)>> {
             for pat in [
                 "ApiError::new(",
                 "ApiError::many(",
+                "ServiceError::new(",
+                "ServiceError::many(",
                 "SubError::new(",
                 "FieldError::new(",
                 "Conflict(\"",
@@ -121,6 +124,11 @@ fn literal_codes() -> BTreeMap<String, Vec<(String, BTreeSet<String>)>> {
                         for next in statements.iter().skip(i + 1).take(4) {
                             if next.contains(&format!("{var}.args")) {
                                 names.extend(arg_names(next));
+                            }
+                            // A finding kept in the error gives `message`
+                            // when it is shown (server::error::sub_detail).
+                            if next.contains(&format!("{var}.finding = Some(")) {
+                                names.insert("message".to_string());
                             }
                         }
                     }
