@@ -70,12 +70,12 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke_token))
         .routes(routes!(crate::barcodes::api_barcode_parse))
         .routes(routes!(crate::barcodes::api_barcode_labels))
-        .merge(crate::supply::api::routes())
-        .merge(crate::patients::api::routes())
-        .merge(crate::plans::api::routes())
-        .merge(crate::care::api::routes())
-        .merge(crate::safety::api::routes())
-        .merge(crate::commerce::api::routes())
+        .merge(crate::supply::api())
+        .merge(crate::patients::api())
+        .merge(crate::plans::api())
+        .merge(crate::care::api())
+        .merge(crate::safety::api())
+        .merge(crate::commerce::api())
 }
 
 /// The OpenAPI document of the JSON API.
