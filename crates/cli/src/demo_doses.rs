@@ -27,8 +27,8 @@ use jiff::SignedDuration;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jousei_core::care::{
-    self, CareAppointment, CareConsent, CareFacts, CarePatient, CarePlan, CareScreening, CheckCode,
-    IdentityCheck, Override, PlanComponent, ScannedVial, Severity, VialLot, VialProduct,
+    self, CareAppointment, CareConsent, CareFacts, CarePatient, CareScreening, CheckCode,
+    IdentityCheck, Override, ScannedVial, Severity, VialLot, VialProduct,
 };
 use jousei_core::patient::screening;
 use jousei_core::plan::Dose;
@@ -280,32 +280,7 @@ impl<'a> Chairside<'a> {
             .collect();
         let pl = g.plan;
         let last = store.last_administration_of_plan(clinic, pl.id).await?;
-        let plan = CarePlan {
-            approved: pl
-                .approval
-                .as_ref()
-                .is_some_and(|a| a.version == pl.version),
-            route: pl.facts.route,
-            components: pl
-                .facts
-                .components
-                .iter()
-                .map(|c| PlanComponent {
-                    product_code: c.product_code.clone(),
-                    share_percent: u32::from(c.share_percent),
-                })
-                .collect(),
-            min_interval_days: pl
-                .facts
-                .protocol
-                .phases
-                .iter()
-                .map(|ph| ph.interval.min_days)
-                .min()
-                .map(|d| u32::try_from(d).unwrap_or(0))
-                .unwrap_or(0),
-            last_administered_on: last.map(|t| local_date(t, &self.tz)),
-        };
+        let plan = jousei_service::care::care_plan(pl, last, &self.tz);
         let stock = store.stock(clinic).await?;
         let mut scanned = Vec::new();
         for v in &g.vials {
@@ -350,8 +325,7 @@ impl<'a> Chairside<'a> {
             appointment: g.appointment.map(|a| CareAppointment {
                 patient_id: a.patient_id,
                 starts_at: a.starts_at.0,
-                status: care::AppointmentStatus::parse(a.status.as_str())
-                    .unwrap_or(care::AppointmentStatus::Booked),
+                status: a.status,
             }),
             route: pl.facts.route,
             vials: scanned,

@@ -40,7 +40,7 @@ pub async fn sign_in(svc: &Service, login: &str, password: &str) -> Result<Signe
     };
     let token = random_secret();
     let hours = i64::try_from(svc.settings.session_max_hours).unwrap_or(12);
-    let expires = Ts::from(jiff::Timestamp::now() + jiff::SignedDuration::from_hours(hours));
+    let expires = Ts::from(svc.now() + jiff::SignedDuration::from_hours(hours));
     svc.store
         .create_session(
             &Actor::user(creds.user.id, &creds.user.login),
@@ -197,7 +197,7 @@ pub async fn locked_logins<'a>(
     logins: impl Iterator<Item = &'a str>,
 ) -> Result<std::collections::HashSet<String>, ServiceError> {
     let keys: Vec<String> = logins.map(account_key).collect();
-    let locked = svc.store.throttle_locked(&keys, Ts::now()).await?;
+    let locked = svc.store.throttle_locked(&keys, svc.now_ts()).await?;
     Ok(locked
         .into_iter()
         .filter_map(|k| k.strip_prefix("login:").map(str::to_string))

@@ -566,32 +566,7 @@ pub async fn gather_facts(
         Some(pl) => {
             let last = svc.store.last_administration_of_plan(clinic, pl.id).await?;
             let tz = crate::plans::clinic_tz(p);
-            Some(CarePlan {
-                approved: pl
-                    .approval
-                    .as_ref()
-                    .is_some_and(|a| a.version == pl.version),
-                route: pl.facts.route,
-                components: pl
-                    .facts
-                    .components
-                    .iter()
-                    .map(|c| PlanComponent {
-                        product_code: c.product_code.clone(),
-                        share_percent: u32::from(c.share_percent),
-                    })
-                    .collect(),
-                min_interval_days: pl
-                    .facts
-                    .protocol
-                    .phases
-                    .iter()
-                    .map(|ph| ph.interval.min_days)
-                    .min()
-                    .map(|d| u32::try_from(d).unwrap_or(0))
-                    .unwrap_or(0),
-                last_administered_on: last.map(|t| crate::plans::local_date(t, &tz)),
-            })
+            Some(care_plan(pl, last, &tz))
         }
         None => None,
     };
@@ -638,8 +613,7 @@ pub async fn gather_facts(
         appointment: appointment.as_ref().map(|a| CareAppointment {
             patient_id: a.patient_id,
             starts_at: a.starts_at.0,
-            status: care::AppointmentStatus::parse(a.status.as_str())
-                .unwrap_or(care::AppointmentStatus::Booked),
+            status: a.status,
         }),
         route,
         vials: scanned,
@@ -698,7 +672,7 @@ async fn incomplete(
     }
     Ok(Gathering::Incomplete {
         error: invalid(errs),
-        lot_blocks: care::lot_blocks(&scanned, Ts::now().0, &p.clinic.time_zone),
+        lot_blocks: care::lot_blocks(&scanned, svc.now_ts().0, &p.clinic.time_zone),
     })
 }
 
@@ -710,6 +684,36 @@ fn invalid(errs: Vec<SubError>) -> ServiceError {
         e.args = e.errors[0].args.clone();
     }
     e
+}
+
+/// What the point-of-care check needs of a plan: whether it stands
+/// approved, its route, its blend, the shortest interval of its protocol and
+/// the clinic day of its last dose (`last`, in the clinic's zone `tz`). The
+/// one place a [`CarePlan`] is made (the chair and the demo both use it).
+pub fn care_plan(pl: &Plan, last: Option<Ts>, tz: &jiff::tz::TimeZone) -> CarePlan {
+    CarePlan {
+        approved: pl.is_approved(),
+        route: pl.facts.route,
+        components: pl
+            .facts
+            .components
+            .iter()
+            .map(|c| PlanComponent {
+                product_code: c.product_code.clone(),
+                share_percent: u32::from(c.share_percent),
+            })
+            .collect(),
+        min_interval_days: pl
+            .facts
+            .protocol
+            .phases
+            .iter()
+            .map(|ph| ph.interval.min_days)
+            .min()
+            .map(|d| u32::try_from(d).unwrap_or(0))
+            .unwrap_or(0),
+        last_administered_on: last.map(|t| crate::plans::local_date(t, tz)),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -725,7 +729,7 @@ pub struct Checked {
 
 /// Runs the check now (nothing is written; the read is audited).
 pub async fn check(svc: &Service, p: &Principal, input: &CareIn) -> Result<Checked, ServiceError> {
-    let g = match gather_facts(svc, p, input, Ts::now()).await? {
+    let g = match gather_facts(svc, p, input, svc.now_ts()).await? {
         Gathering::Ready(g) => *g,
         // A scanned lot's own blocks are named at once, whatever else is
         // still missing (as at the chair): each as `check_blocked` with
@@ -907,7 +911,7 @@ pub async fn record(
     input: &RecordIn,
 ) -> Result<Administration, ServiceError> {
     p.require(Permission::Administer)?;
-    let now = Ts::now();
+    let now = svc.now_ts();
     let mut ferrs = Vec::new();
     let started_at = match opt(&input.started_at) {
         Some(raw) => parse_instant(raw, p, "started_at")

@@ -594,7 +594,7 @@ pub async fn quote(
     if c.status == "active" {
         for a in svc
             .store
-            .future_appointments_of_contract(p.clinic.id, id, Ts::now())
+            .future_appointments_of_contract(p.clinic.id, id, svc.now_ts())
             .await?
         {
             if let Some(a) = svc.store.appointment(p.clinic.id, a).await? {
@@ -759,7 +759,7 @@ pub async fn pay(
                 amount,
                 method: method.to_string(),
                 note: opt(&input.note).map(str::to_string),
-                at: Ts::now(),
+                at: svc.now_ts(),
             },
             &NewReceipt {
                 contract_id: Some(contract_id),

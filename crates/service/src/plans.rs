@@ -10,9 +10,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use jiff::SignedDuration;
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
-use jiff::{SignedDuration, Timestamp};
 use jousei_core::calendar::{
     ClinicCalendar, CourseProposal, HistoryEntry, Holiday, Protocol, RevisedCourse, SessionEvent,
     SessionStatus, propose, reschedule,
@@ -808,7 +808,7 @@ pub async fn reschedule_course(
     let tz = clinic_tz(p);
     let (course, _) = compute_course(svc, p, plan).await?;
     let stands = standing(&course.appointments);
-    let now = Timestamp::now();
+    let now = svc.now();
     let mut moves = Vec::new();
     for s in &course.revised.sessions {
         let Some(a) = stands.get(&s.ordinal) else {
@@ -1079,7 +1079,7 @@ pub async fn reminders(
         .store
         .appointments_between(
             p.clinic.id,
-            Ts::now(),
+            svc.now_ts(),
             instant(end_day, Time::midnight(), &tz)?,
         )
         .await?

@@ -312,7 +312,7 @@ pub async fn suggestions(
     p.require(Permission::AdverseEventReport)?;
     p.require(Permission::PatientRead)?;
     let onset = if onset_at.trim().is_empty() {
-        Ts::now()
+        svc.now_ts()
     } else {
         parse_instant(onset_at, p, "onset_at").map_err(|e| ServiceError::fields(vec![e]))?
     };
@@ -474,7 +474,7 @@ pub async fn notify(
     }
     let sent_at = match opt(&input.sent_at) {
         Some(raw) => match parse_instant(raw, p, "sent_at") {
-            Ok(t) if t.0 > Timestamp::now() => {
+            Ok(t) if t.0 > svc.now() => {
                 errs.push(FieldError::new("sent_at", "ae_in_future"));
                 None
             }
@@ -484,7 +484,7 @@ pub async fn notify(
                 None
             }
         },
-        None => Some(Ts::now()),
+        None => Some(svc.now_ts()),
     };
     let Some(sent_at) = sent_at.filter(|_| errs.is_empty()) else {
         return Err(ServiceError::fields(errs));
@@ -916,7 +916,7 @@ pub async fn record_contact(
     }
     let at = match opt(&input.at) {
         Some(raw) => parse_instant(raw, p, "at").map_err(|e| errs.push(e)).ok(),
-        None => Some(Ts::now()),
+        None => Some(svc.now_ts()),
     };
     let note = match opt(&input.note) {
         Some(n) if n.chars().count() > 2000 => {

@@ -22,7 +22,7 @@ use std::future::Future;
 use std::net::IpAddr;
 
 use jousei_store::throttle::{ThrottleKey, ThrottleVerdict};
-use jousei_store::{Actor, AuditNote, Ts, UserCredentials};
+use jousei_store::{Actor, AuditNote, UserCredentials};
 use uuid::Uuid;
 
 use crate::Service;
@@ -143,7 +143,10 @@ pub async fn check_password(
         });
     }
     let window = i64::try_from(svc.settings.login_lockout_secs.max(1)).unwrap_or(900);
-    let verdict = svc.store.throttle_attempt(&keys, window, Ts::now()).await?;
+    let verdict = svc
+        .store
+        .throttle_attempt(&keys, window, svc.now_ts())
+        .await?;
     let facts = serde_json::json!({
         "login": login_norm,
         "purpose": purpose.as_str(),

@@ -63,6 +63,21 @@ pub struct Plan {
     pub created_at: Ts,
 }
 
+impl Plan {
+    /// The approval of the current version, if it has one
+    /// ([`jousei_core::plan::approval_covers`]).
+    pub fn current_approval(&self) -> Option<&Approval> {
+        self.approval
+            .as_ref()
+            .filter(|a| jousei_core::plan::approval_covers(a.version, self.version))
+    }
+
+    /// Whether the plan as it stands is approved.
+    pub fn is_approved(&self) -> bool {
+        self.current_approval().is_some()
+    }
+}
+
 /// One version of a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlanVersion {

@@ -7,7 +7,6 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::code_enum;
 use crate::patient::consent::{ConsentFacts, ConsentState};
 use crate::patient::screening::{self, Decision, FindingCode, ScreeningFacts};
 use crate::supply::lot::LotState;
@@ -205,16 +204,9 @@ pub struct PlanComponent {
     pub share_percent: u32,
 }
 
-code_enum! {
-    /// Where an appointment stands (as in the plans and appointments issue).
-    pub enum AppointmentStatus {
-        Booked => "booked",
-        CheckedIn => "checked_in",
-        Done => "done",
-        NoShow => "no_show",
-        Cancelled => "cancelled",
-    }
-}
+/// Where an appointment stands: the one status of the plans and
+/// appointments area, used here as it is.
+pub use crate::plan::appointment::AppointmentStatus;
 
 /// The appointment the dose is given at.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -341,6 +341,14 @@ fn optional_text(
     Some(s.to_string())
 }
 
+/// Whether an approval given to version `approved_version` of a plan
+/// approves the plan as it stands at `current_version`. A physician approves
+/// one version: any revision (a new version) needs a new approval before the
+/// plan may be given. The one home of "is this plan approved".
+pub fn approval_covers(approved_version: i64, current_version: i64) -> bool {
+    approved_version == current_version
+}
+
 /// Routes that inject into the skin or a joint: they need sites.
 pub fn route_needs_sites(route: Route) -> bool {
     matches!(route, Route::SkinInjection | Route::KneeJointInjection)

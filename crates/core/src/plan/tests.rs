@@ -182,3 +182,10 @@ fn indications_refuse_promises_and_list_every_problem() {
     assert!(c.contains(&("rationales", "rationale_evidence_invalid")));
     assert_eq!(skin().rationales[0].evidence, EvidenceLevel::Preclinical);
 }
+
+#[test]
+fn an_approval_covers_only_the_version_it_was_given_to() {
+    assert!(approval_covers(3, 3));
+    assert!(!approval_covers(2, 3), "a revision needs a new approval");
+    assert!(!approval_covers(4, 3));
+}

@@ -795,10 +795,7 @@ async fn record_with(
             route: l.t(&format!("route-{}", pl.facts.route.as_str())),
             start: pl.facts.start_date.to_string(),
             version: pl.version,
-            approved: pl
-                .approval
-                .as_ref()
-                .is_some_and(|a| a.version == pl.version),
+            approved: pl.is_approved(),
         })
         .collect();
     let page = RecordPage {

@@ -641,11 +641,7 @@ async fn plan_with(
             ],
         )
     };
-    let approved_line = plan
-        .approval
-        .as_ref()
-        .filter(|a| a.version == plan.version)
-        .map(approval_line);
+    let approved_line = plan.current_approval().map(approval_line);
     let versions = detail
         .versions
         .iter()
@@ -740,10 +736,7 @@ async fn plan_with(
         })
         .collect();
     let flash = done_flash(&l, q);
-    let approved = plan
-        .approval
-        .as_ref()
-        .is_some_and(|a| a.version == plan.version);
+    let approved = plan.is_approved();
     render_status(
         status,
         &PlanPage {

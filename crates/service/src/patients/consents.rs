@@ -178,7 +178,7 @@ pub async fn decision_permits_consent(
         .await?
         .into_iter()
         .next()
-        .is_some_and(|s| screening_view(s, &latest, Timestamp::now()).permits_treatment))
+        .is_some_and(|s| screening_view(s, &latest, svc.now()).permits_treatment))
 }
 
 /// Refuses (409 `consent_screening_required`) before anything is shown or
@@ -300,7 +300,7 @@ pub async fn sign(
     ensure_patient(svc, p, patient_id).await?;
     require_decision(svc, p, patient_id).await?;
     let mut errs = Vec::new();
-    let now = Timestamp::now();
+    let now = svc.now();
     let signature = Signature::parse(
         input.signature_svg_path.as_deref(),
         input.signature_png_base64.as_deref(),

@@ -129,7 +129,7 @@ pub async fn answer(
             },
         )
         .await?;
-    Ok(screening_view(s, &fingerprint, Timestamp::now()))
+    Ok(screening_view(s, &fingerprint, svc.now()))
 }
 
 /// The patient's answers, newest first (part `questionnaire`).
@@ -197,7 +197,7 @@ pub async fn screenings(
     p.require(Permission::PatientRead)?;
     ensure_patient(svc, p, patient_id).await?;
     let latest = latest_fingerprint(svc, p.clinic.id, patient_id).await?;
-    let now = Timestamp::now();
+    let now = svc.now();
     let list = svc.store.screenings(p.clinic.id, patient_id).await?;
     note_read(svc, p, patient_id, "screening").await?;
     Ok(list
@@ -247,5 +247,5 @@ pub async fn decide(
         .decide_screening(&p.actor(), p.clinic.id, s.id, &facts)
         .await?;
     let latest = latest_fingerprint(svc, p.clinic.id, patient_id).await?;
-    Ok(screening_view(s, &latest, Timestamp::now()))
+    Ok(screening_view(s, &latest, svc.now()))
 }

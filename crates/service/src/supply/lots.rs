@@ -407,7 +407,7 @@ pub async fn change_lot(
         )
     })?;
     let evidence = serde_json::json!({
-        "seen_at": jiff::Timestamp::now().to_string(),
+        "seen_at": svc.now().to_string(),
         "product_version": view.lot.product_version,
         "results": view.results.iter().map(|r| serde_json::json!({"test": r.result.test, "method": r.result.method, "outcome": r.result.outcome, "tested_on": r.result.tested_on.to_string()})).collect::<Vec<_>>(),
         "certificates": view.certificates.iter().map(|c| serde_json::json!({"filename": c.filename, "sha256": c.sha256})).collect::<Vec<_>>(),
