@@ -131,7 +131,8 @@ pub fn router(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     let (api_router, _openapi) = crate::api::router().split_for_parts();
     Router::new()
-        .merge(crate::pages::router())
+        .merge(crate::account::pages())
+        .merge(crate::admin::pages())
         .merge(crate::barcodes::router())
         .merge(crate::supply::pages())
         .merge(crate::patients::pages())

@@ -3,6 +3,8 @@
 //! security headers. Handlers are thin: rules live in `jousei-core`, data
 //! in `jousei-store`.
 
+pub mod account;
+pub mod admin;
 pub mod api;
 pub mod app;
 pub mod assets;
