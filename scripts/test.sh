@@ -84,7 +84,7 @@ step "cargo test (SQLite; PostgreSQL parts report themselves skipped here)"
 if ensure_postgres; then
   step "storage conformance suite and server integration tests on PostgreSQL"
   JOUSEI_TEST_POSTGRES_URL="$PG_URL" JOUSEI_REQUIRE_POSTGRES=1 \
-    cargo test --quiet -p jousei-store --test conformance
+    cargo test --quiet -p jousei-store --test conformance --test clinic_zone
   JOUSEI_TEST_POSTGRES_URL="$PG_URL" JOUSEI_TEST_BACKEND=postgres \
     cargo test --quiet -p jousei-server --test it
   # The crash test's PostgreSQL part (JOUSEI_CRASH_KILLS, default 5; docs/reliability.md).

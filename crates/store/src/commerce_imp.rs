@@ -94,10 +94,9 @@ pub(crate) fn contract_number(seq: i64) -> String {
 }
 
 /// The instant a contract starting on `day` starts: the start of that day
-/// in the clinic's time zone (Asia/Tokyo when the zone is unknown).
+/// in the clinic's time zone (a corrupt zone is an error, never a fallback).
 pub(crate) fn start_of_day(day: Date, time_zone: &str) -> Result<Ts, StoreError> {
     let zone = TimeZone::get(time_zone)
-        .or_else(|_| TimeZone::get("Asia/Tokyo"))
         .map_err(|e| StoreError::Corrupt(format!("time zone {time_zone}: {e}")))?;
     let start = day
         .to_zoned(zone)

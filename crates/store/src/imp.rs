@@ -35,15 +35,29 @@ pub(crate) struct ClinicRow {
     pub time_zone: String,
 }
 
-impl From<ClinicRow> for Clinic {
-    fn from(r: ClinicRow) -> Self {
-        Clinic {
+impl TryFrom<ClinicRow> for Clinic {
+    type Error = StoreError;
+    fn try_from(r: ClinicRow) -> Result<Self, StoreError> {
+        let time_zone = checked_zone(&r.code, r.time_zone)?;
+        Ok(Clinic {
             id: r.id,
             code: r.code,
             name: r.name,
             name_en: r.name_en,
-            time_zone: r.time_zone,
-        }
+            time_zone,
+        })
+    }
+}
+
+/// A clinic's time zone as read from storage: an IANA name that jiff knows.
+/// A corrupt value is an error (`Corrupt`), never a silent fallback to
+/// another zone: every date a rule depends on is the clinic's own.
+pub(crate) fn checked_zone(clinic_code: &str, zone: String) -> Result<String, StoreError> {
+    match jiff::tz::TimeZone::get(&zone) {
+        Ok(_) => Ok(zone),
+        Err(e) => Err(StoreError::Corrupt(format!(
+            "clinic {clinic_code}: time zone {zone:?}: {e}"
+        ))),
     }
 }
 
@@ -84,13 +98,14 @@ impl TryFrom<GrantRow> for Grant {
     type Error = StoreError;
     fn try_from(r: GrantRow) -> Result<Self, StoreError> {
         let role = parse_role(&r.role)?;
+        let time_zone = checked_zone(&r.code, r.time_zone)?;
         Ok(Grant {
             clinic: Clinic {
                 id: r.id,
                 code: r.code,
                 name: r.name,
                 name_en: r.name_en,
-                time_zone: r.time_zone,
+                time_zone,
             },
             role,
         })

@@ -113,7 +113,7 @@ impl crate::Store for S {
             .bind(code)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(Into::into))
+        row.map(crate::Clinic::try_from).transpose()
     }
 
     #[tracing::instrument(skip_all)]
@@ -123,7 +123,7 @@ impl crate::Store for S {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(Into::into))
+        row.map(crate::Clinic::try_from).transpose()
     }
 
     #[tracing::instrument(skip_all)]
@@ -132,7 +132,7 @@ impl crate::Store for S {
         let rows: Vec<ClinicRow> = sqlx::query_as(SQL_LIST_CLINICS)
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        rows.into_iter().map(crate::Clinic::try_from).collect()
     }
 
     #[tracing::instrument(skip_all)]
