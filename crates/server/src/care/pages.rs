@@ -499,7 +499,7 @@ async fn chair_submit(
     }
     let input = record_in(&f);
     // The check, always shown (also above a refused recording).
-    let checked = match ops::gather_facts(&state, &p, &input.care, jousei_store::Ts::now()).await? {
+    let checked = match ops::gather_facts(&state, &p, &input.care, state.now_ts()).await? {
         ops::Gathering::Ready(g) => {
             let out = jousei_core::care::check(&g.facts);
             let messages = out
